@@ -1,0 +1,86 @@
+using System;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace GradSurgery;
+
+/// <summary>Validation of the [T, P] gradient matrix and the tensor half of the pipeline: M = G·Gᵀ and d = wᵀ·G.</summary>
+internal static class GradientMatrix
+{
+    /// <summary>Throws an <see cref="ArgumentException"/> naming the problem when <paramref name="gradients"/> is not a usable [T, P] matrix.</summary>
+    public static void Validate(Tensor gradients, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(gradients, parameterName);
+        if (gradients.IsInvalid)
+            throw new ArgumentException("The gradient tensor has been disposed.", parameterName);
+        if (gradients.dim() != 2)
+            throw new ArgumentException($"Gradients must be a [T, P] matrix (one flattened task gradient per row); got rank {gradients.dim()} with shape [{string.Join(", ", gradients.shape)}].", parameterName);
+        if (gradients.shape[0] < 1)
+            throw new ArgumentException("Gradients must hold at least one task (T ≥ 1); got an empty task list (T = 0).", parameterName);
+        if (gradients.shape[1] < 1)
+            throw new ArgumentException($"Gradients must have at least one parameter (P ≥ 1); got shape [{gradients.shape[0]}, 0].", parameterName);
+        if (!IsSupported(gradients.dtype))
+            throw new ArgumentException($"Gradients must be float16, bfloat16, float32 or float64; got {gradients.dtype}.", parameterName);
+    }
+
+    /// <summary>Throws when <paramref name="destination"/> cannot receive the update of <paramref name="gradients"/>.</summary>
+    public static void ValidateDestination(Tensor gradients, Tensor destination, string parameterName)
+    {
+        ArgumentNullException.ThrowIfNull(destination, parameterName);
+        if (destination.dim() != 1 || destination.shape[0] != gradients.shape[1])
+            throw new ArgumentException($"The destination must be a [P] vector with P = {gradients.shape[1]}; got shape [{string.Join(", ", destination.shape)}].", parameterName);
+        if (destination.dtype != gradients.dtype)
+            throw new ArgumentException($"The destination dtype {destination.dtype} differs from the gradients' {gradients.dtype}.", parameterName);
+        if (destination.device.ToString() != gradients.device.ToString())
+            throw new ArgumentException($"The destination is on {destination.device}, the gradients on {gradients.device}.", parameterName);
+    }
+
+    public static bool IsSupported(ScalarType dtype) =>
+        dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+
+    /// <summary>Reduced precision is accumulated in float32; float32 and float64 as they are.</summary>
+    public static ScalarType AccumulationType(ScalarType dtype) =>
+        dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
+
+    /// <summary>
+    /// M = G·Gᵀ on the device (one GEMM, one read of G), copied to the host as double: the only
+    /// data besides the weights that crosses to the host. A NaN or infinity anywhere in G shows on
+    /// the diagonal of M, so this check costs no extra pass over G.
+    /// </summary>
+    /// <param name="accumulated">G in its accumulation dtype (see <see cref="AccumulationType"/>).</param>
+    public static Gramian ComputeGramian(Tensor accumulated)
+    {
+        using var scope = NewDisposeScope();
+        var gram = accumulated.matmul(accumulated.T);
+        var values = gram.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        var n = (int)accumulated.shape[0];
+        var matrix = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+                matrix[i, j] = values[(i * n) + j];
+        }
+        for (var i = 0; i < n; i++)
+        {
+            if (!double.IsFinite(matrix[i, i]))
+                throw new ArgumentException($"The gradient of task {i} contains NaN or infinite values (or its squared norm overflows {accumulated.dtype}).", "gradients");
+        }
+        var precision = accumulated.dtype == ScalarType.Float64 ? Gramian.DoublePrecisionEpsilon : Gramian.SinglePrecisionEpsilon;
+        return new Gramian(matrix, precision);
+    }
+
+    /// <summary>destination ← wᵀ·G with one in-place GEMV into the caller's buffer (no [P] allocation in float32/float64).</summary>
+    public static void Combine(Tensor accumulated, double[] weights, Tensor destination)
+    {
+        using var scope = NewDisposeScope();
+        var w = torch.tensor(weights, dtype: accumulated.dtype, device: accumulated.device);
+        if (destination.dtype == accumulated.dtype)
+        {
+            destination.addmv_(accumulated.T, w, beta: 0, alpha: 1);
+        }
+        else
+        {
+            destination.copy_(accumulated.T.mv(w));
+        }
+    }
+}

@@ -1,0 +1,167 @@
+using System;
+
+namespace GradSurgery;
+
+/// <summary>
+/// The dual problem of CAGrad (Liu et al. 2021, Eq. 4 and Algorithm 1):
+/// minimise F(w) = bᵀw + ρ·√(wᵀMw) over the simplex, with b = M·1/T (so bᵀw = g_w·g₀) and ρ = c‖g₀‖.
+/// </summary>
+/// <remarks>
+/// √q = minₜ (q/t + t)/2 turns F into a jointly convex problem in (w, t). For fixed t, the best w
+/// solves a simplex QP (ρ/2t)·wᵀMw + bᵀw, which is the minimum-norm point of the translated points
+/// gᵢ + (t/ρ)·g₀, solved exactly by Wolfe's algorithm. The optimal t is the root of the monotone
+/// function √q(t) − t with q(t) = ‖g_w(t)‖², found by Brent's method to full double precision. The
+/// result is therefore optimal to rounding, checked in the tests by the KKT conditions of F.
+/// </remarks>
+internal static class ConflictAverseDual
+{
+    /// <summary>Relative width of the root bracket at which Brent's method stops: the resolution of double.</summary>
+    private const double RootTolerance = 4 * Gramian.DoublePrecisionEpsilon;
+
+    /// <summary>Iteration cap for Brent's method; it needs about 10–40 for double precision, the cap only guards against rounding loops.</summary>
+    private const int MaxRootIterations = 200;
+
+    /// <summary>
+    /// Weights w on the simplex minimising F, or null when the minimum is at g_w = 0 (the origin lies in
+    /// the convex hull of the gradients and F cannot go below 0 there), where ‖g_w‖ is smaller than
+    /// <see cref="ZeroNormFraction"/> of the largest gradient norm.
+    /// </summary>
+    public static double[]? Solve(double[,] m, double rho)
+    {
+        var n = m.GetLength(0);
+        var scale = 0.0;
+        for (var i = 0; i < n; i++)
+            scale = Math.Max(scale, m[i, i]);
+        if (n == 1)
+            return new[] { 1.0 };
+
+        // Normalise to max Mᵢᵢ = 1: every tolerance below becomes relative.
+        var k = new double[n, n];
+        var b = new double[n];
+        var g0Squared = 0.0;
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                k[i, j] = m[i, j] / scale;
+                b[i] += k[i, j] / n;
+            }
+            g0Squared += b[i] / n;
+        }
+        rho /= Math.Sqrt(scale);
+
+        var mgda = MinimumNormPoint.Solve(k);
+        var lowest = Math.Sqrt(Math.Max(QuadraticForm(k, mgda), 0));
+        var high = 1.0;
+        var low = Math.Max(lowest, ZeroNormFraction);
+        var hLow = Residual(k, b, g0Squared, rho, low, out var wLow);
+        if (hLow <= 0)
+            return lowest <= ZeroNormFraction ? null : wLow;
+        var hHigh = Residual(k, b, g0Squared, rho, high, out var wHigh);
+        if (hHigh >= 0)
+            return wHigh;
+        return Brent(k, b, g0Squared, rho, low, hLow, high, hHigh);
+    }
+
+    /// <summary>‖g_w‖ below this fraction of the largest gradient norm counts as zero (below it, √q is rounding noise of a float64 Gram).</summary>
+    public const double ZeroNormFraction = 1e-7;
+
+    /// <summary>√q(t) − t, with the inner minimiser w(t).</summary>
+    private static double Residual(double[,] k, double[] b, double g0Squared, double rho, double t, out double[] w)
+    {
+        var tau = t / rho;
+        var n = b.Length;
+        var shifted = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+                shifted[i, j] = k[i, j] + tau * (b[i] + b[j]) + tau * tau * g0Squared;
+        }
+        w = MinimumNormPoint.Solve(shifted);
+        return Math.Sqrt(Math.Max(QuadraticForm(k, w), 0)) - t;
+    }
+
+    /// <summary>Brent's root finder (bisection, secant and inverse quadratic interpolation) on a sign-changing bracket.</summary>
+    private static double[] Brent(double[,] k, double[] b, double g0Squared, double rho, double a, double fa, double c, double fc)
+    {
+        var bx = c;
+        var fb = fc;
+        var wb = Array.Empty<double>();
+        c = a;
+        fc = fa;
+        var d = bx - a;
+        var e = d;
+        for (var iteration = 0; iteration < MaxRootIterations; iteration++)
+        {
+            if (Math.Sign(fb) == Math.Sign(fc))
+            {
+                c = a;
+                fc = fa;
+                d = bx - a;
+                e = d;
+            }
+            if (Math.Abs(fc) < Math.Abs(fb))
+            {
+                (a, bx, c) = (bx, c, bx);
+                (fa, fb, fc) = (fb, fc, fb);
+            }
+            var tol = RootTolerance * Math.Abs(bx) + double.Epsilon;
+            var half = 0.5 * (c - bx);
+            if (Math.Abs(half) <= tol || fb == 0)
+                break;
+            if (Math.Abs(e) >= tol && Math.Abs(fa) > Math.Abs(fb))
+            {
+                double p, q;
+                var s = fb / fa;
+                if (a == c)
+                {
+                    p = 2 * half * s;
+                    q = 1 - s;
+                }
+                else
+                {
+                    var qa = fa / fc;
+                    var r = fb / fc;
+                    p = s * (2 * half * qa * (qa - r) - (bx - a) * (r - 1));
+                    q = (qa - 1) * (r - 1) * (s - 1);
+                }
+                if (p > 0)
+                    q = -q;
+                p = Math.Abs(p);
+                if (2 * p < Math.Min(3 * half * q - Math.Abs(tol * q), Math.Abs(e * q)))
+                {
+                    e = d;
+                    d = p / q;
+                }
+                else
+                {
+                    d = half;
+                    e = d;
+                }
+            }
+            else
+            {
+                d = half;
+                e = d;
+            }
+            a = bx;
+            fa = fb;
+            bx += Math.Abs(d) > tol ? d : (half > 0 ? tol : -tol);
+            fb = Residual(k, b, g0Squared, rho, bx, out wb);
+        }
+        if (wb.Length == 0)
+            Residual(k, b, g0Squared, rho, bx, out wb);
+        return wb;
+    }
+
+    private static double QuadraticForm(double[,] k, double[] w)
+    {
+        var s = 0.0;
+        for (var i = 0; i < w.Length; i++)
+        {
+            for (var j = 0; j < w.Length; j++)
+                s += w[i] * k[i, j] * w[j];
+        }
+        return s;
+    }
+}
