@@ -53,14 +53,11 @@ public sealed class CAGrad : GramianWeightedAggregator
         if (rho > 0)
         {
             var w = ConflictAverseDual.Solve(gramian.Values, rho);
-            if (w is not null)
+            var gwNorm = Math.Sqrt(Math.Max(gramian.QuadraticForm(w), 0));
+            if (gwNorm > ConflictAverseDual.ZeroNormFraction * LargestNorm(gramian))
             {
-                var gwNorm = Math.Sqrt(Math.Max(gramian.QuadraticForm(w), 0));
-                if (gwNorm > 0)
-                {
-                    for (var i = 0; i < n; i++)
-                        weights[i] += rho / gwNorm * w[i];
-                }
+                for (var i = 0; i < n; i++)
+                    weights[i] += rho / gwNorm * w[i];
             }
         }
         var factor = Rescale switch
@@ -76,7 +73,7 @@ public sealed class CAGrad : GramianWeightedAggregator
 
     /// <summary>
     /// The dual weights w on the simplex that minimise g_w·g₀ + c‖g₀‖·‖g_w‖ (Algorithm 1, step 1);
-    /// the mean weights 1/T where that problem is degenerate (see the remarks).
+    /// the mean weights 1/T when c‖g₀‖ = 0 (every w is then optimal).
     /// </summary>
     public double[] DualWeights(Gramian gramian)
     {
@@ -85,6 +82,14 @@ public sealed class CAGrad : GramianWeightedAggregator
         var mean = new double[n];
         Array.Fill(mean, 1.0 / n);
         var rho = C * Math.Sqrt(Math.Max(gramian.QuadraticForm(mean), 0));
-        return rho > 0 ? ConflictAverseDual.Solve(gramian.Values, rho) ?? mean : mean;
+        return rho > 0 ? ConflictAverseDual.Solve(gramian.Values, rho) : mean;
+    }
+
+    private static double LargestNorm(Gramian gramian)
+    {
+        var largest = 0.0;
+        for (var i = 0; i < gramian.TaskCount; i++)
+            largest = Math.Max(largest, gramian[i, i]);
+        return Math.Sqrt(largest);
     }
 }

@@ -20,7 +20,8 @@ namespace GradSurgery;
 /// (Rᵢ = 0/0) are left out of Eqs. 4–5, T counting the others (their g′ᵢ is zero, so their weight is
 /// immaterial); (2) for α &lt; 0, tasks with Rᵢ = 0 (which forces g′ᵢ = 0) would get an infinite weight
 /// on a zero vector; they get weight 0 and are left out of Eq. 5's normalisation. Rᵢ counts as zero
-/// below T·ε·‖G′‖, ε the Gram's <see cref="Gramian.RelativePrecision"/>.</para>
+/// below √(T·ε)·‖G′‖, ε the Gram's <see cref="Gramian.RelativePrecision"/>: shorter lengths are not
+/// resolvable from M.</para>
 /// </remarks>
 public sealed class GradOps : GramianWeightedAggregator
 {
@@ -115,7 +116,9 @@ public sealed class GradOps : GramianWeightedAggregator
         var weights = new double[n];
         var combined = gramian.Multiply(sumCoefficients);
         var combinedNorm = Math.Sqrt(Math.Max(gramian.QuadraticForm(sumCoefficients), 0));
-        var zeroR = n * gramian.RelativePrecision * combinedNorm;
+        // Lengths below √(T·ε) of the scale are unresolvable from M (the eigenvalue rule of
+        // Gramian.RankTolerance, on lengths instead of squared lengths).
+        var zeroR = Math.Sqrt(n * gramian.RelativePrecision) * combinedNorm;
         var r = new double[n];
         var counted = new bool[n];
         var count = 0;

@@ -22,11 +22,11 @@ internal static class ConflictAverseDual
     private const int MaxRootIterations = 200;
 
     /// <summary>
-    /// Weights w on the simplex minimising F, or null when the minimum is at g_w = 0 (the origin lies in
-    /// the convex hull of the gradients and F cannot go below 0 there), where ‖g_w‖ is smaller than
-    /// <see cref="ZeroNormFraction"/> of the largest gradient norm.
+    /// Weights w on the simplex minimising F. When the origin lies in the convex hull of the gradients
+    /// the minimum may be at g_w = 0; the result then has ‖g_w‖ below <see cref="ZeroNormFraction"/>
+    /// of the largest gradient norm.
     /// </summary>
-    public static double[]? Solve(double[,] m, double rho)
+    public static double[] Solve(double[,] m, double rho)
     {
         var n = m.GetLength(0);
         var scale = 0.0;
@@ -56,7 +56,7 @@ internal static class ConflictAverseDual
         var low = Math.Max(lowest, ZeroNormFraction);
         var hLow = Residual(k, b, g0Squared, rho, low, out var wLow);
         if (hLow <= 0)
-            return lowest <= ZeroNormFraction ? null : wLow;
+            return wLow;
         var hHigh = Residual(k, b, g0Squared, rho, high, out var wHigh);
         if (hHigh >= 0)
             return wHigh;

@@ -43,11 +43,12 @@ internal static class LiteralGradOps
     }
 
     /// <summary>The update, or null when every g′ᵢ is zero (the MGDA fallback, checked separately).</summary>
-    public static double[]? Update(double[][] g, double alpha, double zeroFraction = 1e-9)
+    public static double[]? Update(double[][] g, double alpha)
     {
         var t = g.Length;
         var gp = Deconflicted(g);
         var scale = g.Max(Norm);
+        var zeroFraction = Math.Sqrt(t * Gramian.DoublePrecisionEpsilon);
         if (gp.All(v => Norm(v) <= zeroFraction * scale))
             return null;
         var sum = gp.Aggregate(Zeros(g[0].Length), (a, b) => Add(a, b));
