@@ -12,16 +12,7 @@ namespace GradSurgery.Tests.Aggregation;
 /// <summary>The tensor half of the pipeline: shapes, dtypes, devices, validation, and agreement with the host math.</summary>
 public class AggregatorTensorTests
 {
-    public static IEnumerable<object[]> Methods()
-    {
-        yield return new object[] { "Mean", new Func<GramianWeightedAggregator>(() => new Mean()) };
-        yield return new object[] { "Sum", new Func<GramianWeightedAggregator>(() => new Sum()) };
-        yield return new object[] { "MGDA", new Func<GramianWeightedAggregator>(() => new Mgda()) };
-        yield return new object[] { "PCGrad", new Func<GramianWeightedAggregator>(() => new PCGrad(seed: 5)) };
-        yield return new object[] { "CAGrad", new Func<GramianWeightedAggregator>(() => new CAGrad()) };
-        yield return new object[] { "GradOPS", new Func<GramianWeightedAggregator>(() => new GradOps(-1)) };
-        yield return new object[] { "Aligned-MTL", new Func<GramianWeightedAggregator>(() => new AlignedMtl()) };
-    }
+    public static IEnumerable<object[]> Methods() => MethodFactories.All();
 
     public static IEnumerable<object[]> Devices()
     {

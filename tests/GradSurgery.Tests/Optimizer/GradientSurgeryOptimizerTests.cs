@@ -11,16 +11,7 @@ namespace GradSurgery.Tests.Optimizer;
 
 public class GradientSurgeryOptimizerTests
 {
-    public static IEnumerable<object[]> Methods()
-    {
-        yield return new object[] { "Mean", new Func<GramianWeightedAggregator>(() => new Mean()) };
-        yield return new object[] { "Sum", new Func<GramianWeightedAggregator>(() => new Sum()) };
-        yield return new object[] { "MGDA", new Func<GramianWeightedAggregator>(() => new Mgda()) };
-        yield return new object[] { "PCGrad", new Func<GramianWeightedAggregator>(() => new PCGrad(order: PCGradTaskOrder.Fixed)) };
-        yield return new object[] { "CAGrad", new Func<GramianWeightedAggregator>(() => new CAGrad()) };
-        yield return new object[] { "GradOPS", new Func<GramianWeightedAggregator>(() => new GradOps(-1)) };
-        yield return new object[] { "Aligned-MTL", new Func<GramianWeightedAggregator>(() => new AlignedMtl()) };
-    }
+    public static IEnumerable<object[]> Methods() => MethodFactories.All();
 
     private static Tensor Flat(IEnumerable<Parameter> parameters) =>
         torch.cat(parameters.Select(p => p.grad!.flatten()).ToArray());
