@@ -14,12 +14,6 @@ public class AggregatorTensorTests
 {
     public static IEnumerable<object[]> Methods() => MethodFactories.All();
 
-    public static IEnumerable<object[]> Devices()
-    {
-        yield return new object[] { "cpu" };
-        yield return new object[] { "cuda" };
-    }
-
     private static Tensor FromArray(double[,] values, ScalarType dtype, string device = "cpu")
     {
         var flat = values.Cast<double>().ToArray();
@@ -59,16 +53,25 @@ public class AggregatorTensorTests
         }
     }
 
-    [Theory]
-    [MemberData(nameof(Devices))]
-    public void Runs_on_every_available_device(string device)
+    [Fact]
+    public void Runs_on_the_cpu() => AssertKeepsDevice("cpu");
+
+    [CudaFact]
+    public void Runs_on_cuda_keeping_dtype_and_device() => AssertKeepsDevice("cuda");
+
+    private static void AssertKeepsDevice(string device)
     {
-        if (device == "cuda" && !torch.cuda.is_available())
-            return;
         using var scope = NewDisposeScope();
-        var g = FromArray(GradientCases.Conflicting(3, 9), ScalarType.Float32, device);
-        var d = new CAGrad().Aggregate(g);
-        Assert.Equal(g.device_type, d.device_type);
+        foreach (var (_, factory) in Methods().Select(m => ((string)m[0], (Func<GramianWeightedAggregator>)m[1])))
+        {
+            foreach (var dtype in new[] { ScalarType.Float16, ScalarType.BFloat16, ScalarType.Float32, ScalarType.Float64 })
+            {
+                var g = FromArray(GradientCases.Conflicting(3, 9), dtype, device);
+                var d = factory().Aggregate(g);
+                Assert.Equal(g.device_type, d.device_type);
+                Assert.Equal(dtype, d.dtype);
+            }
+        }
     }
 
     [Fact]
