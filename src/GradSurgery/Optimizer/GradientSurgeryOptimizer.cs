@@ -235,7 +235,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         ArgumentNullException.ThrowIfNull(losses);
         if (losses.Count == 0)
             throw new ArgumentException("The loss list is empty: pass one scalar loss per task (T ≥ 1).", nameof(losses));
-        if (_buffer is not null && _buffer.shape[0] != losses.Count && _buffer.abs().max().item<double>() != 0)
+        if (_buffer is not null && _buffer.shape[0] != losses.Count && HasAccumulated(_buffer))
             throw new ArgumentException($"Gradients of {_buffer.shape[0]} tasks are being accumulated; got {losses.Count} losses. Call zero_grad() first.", nameof(losses));
         for (var t = 0; t < losses.Count; t++)
         {
@@ -245,6 +245,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             if (!loss.requires_grad)
                 throw new ArgumentException($"Loss {t} has no graph (requires_grad = false): it was computed under no_grad, detached, or from frozen parameters only.", nameof(losses));
         }
+        using var scope = NewDisposeScope();
         for (var t = 0; t < losses.Count; t++)
         {
             var value = losses[t].to_type(ScalarType.Float64).item<double>();
@@ -342,7 +343,10 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         _update = torch.zeros(size, dtype: first.dtype, device: first.device).DetachFromDisposeScope();
         _rowViews = new Tensor[taskCount][];
         for (var t = 0; t < taskCount; t++)
-            _rowViews[t] = Views(_buffer[t]);
+        {
+            using var row = _buffer[t];
+            _rowViews[t] = Views(row);
+        }
         _updateViews = Views(_update);
     }
 
@@ -405,6 +409,12 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         _update = null;
         _rowViews = Array.Empty<Tensor[]>();
         _updateViews = Array.Empty<Tensor>();
+    }
+
+    private static bool HasAccumulated(Tensor buffer)
+    {
+        using var scope = NewDisposeScope();
+        return buffer.abs().max().item<double>() != 0;
     }
 
     private static void CheckSameDeviceAndType(IReadOnlyList<Parameter> parameters, string name)
