@@ -103,23 +103,33 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     /// Parameters, the shared parameters' <c>.grad</c> and the optimizer state are then untouched.</exception>
     public void Backward(IReadOnlyList<Tensor> losses)
     {
+        if (CollectTaskGradients(losses))
+            AggregateBuffer();
+    }
+
+    /// <summary>
+    /// The collecting half of <see cref="Backward(IReadOnlyList{Tensor})"/>: validates the losses and
+    /// back-propagates each into its row of the per-task buffer. Returns false when the step is to be
+    /// skipped (non-finite loss under <see cref="NonFiniteGradientPolicy.SkipStep"/>). Separate so that
+    /// the benchmarks can time collection alone.
+    /// </summary>
+    internal bool CollectTaskGradients(IReadOnlyList<Tensor> losses)
+    {
         if (!ValidateLosses(losses))
-            return;
+            return false;
         if (!_structureKnown)
         {
             DiscoverStructure(losses);
+            return true;
         }
-        else
+        EnsureBuffer(losses.Count);
+        for (var t = 0; t < losses.Count; t++)
         {
-            EnsureBuffer(losses.Count);
-            for (var t = 0; t < losses.Count; t++)
-            {
-                for (var k = 0; k < _shared.Length; k++)
-                    _shared[k].grad = _rowViews[t][k];
-                losses[t].backward(retain_graph: t < losses.Count - 1);
-            }
+            for (var k = 0; k < _shared.Length; k++)
+                _shared[k].grad = _rowViews[t][k];
+            losses[t].backward(retain_graph: t < losses.Count - 1);
         }
-        AggregateBuffer();
+        return true;
     }
 
     /// <summary>

@@ -1,0 +1,93 @@
+using BenchmarkDotNet.Attributes;
+using GradSurgery.Benchmarks.Infrastructure;
+using static TorchSharp.torch;
+
+namespace GradSurgery.Benchmarks.Aggregation;
+
+/// <summary>
+/// Aggregation of a given [T, P] gradient matrix into a kept [P] buffer, per method, against the
+/// floor every Gram-space method must pay: one Gram M = G·Gᵀ (one read of G, T² numbers to the host)
+/// plus one combine wᵀG into a preallocated output (a second read of G). <c>G.clone()</c> shows
+/// what one full copy of G costs. Target: every method ≤ 1.15 × the floor for T ≤ 16, P ≥ 10⁶.
+/// </summary>
+[BenchmarkCategory("Aggregation")]
+public class AggregationBenchmarks
+{
+    private Tensor _gradients = null!;
+    private Tensor _destination = null!;
+    private Tensor _floorWeights = null!;
+    private readonly Dictionary<string, GramianWeightedAggregator> _methods = new();
+
+    [ParamsSource(nameof(TaskCounts))]
+    public int T { get; set; }
+
+    [ParamsSource(nameof(Sizes))]
+    public int P { get; set; }
+
+    public static IEnumerable<int> TaskCounts => BenchmarkScale.Grid(2, 4, 8, 16, 32);
+
+    public static IEnumerable<int> Sizes => BenchmarkScale.Grid(100_000, 1_000_000, 10_000_000);
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _gradients = GradientFixture.Create(T, P);
+        _destination = zeros(P, device: TorchDevice.Current);
+        _floorWeights = ones(T, device: TorchDevice.Current);
+        _methods["Mean"] = new Mean();
+        _methods["Sum"] = new Sum();
+        _methods["MGDA"] = new Mgda();
+        _methods["PCGrad"] = new PCGrad(seed: 0);
+        _methods["CAGrad"] = new CAGrad();
+        _methods["GradOPS"] = new GradOps();
+        _methods["AlignedMTL"] = new AlignedMtl();
+    }
+
+    [GlobalCleanup]
+    public void Cleanup()
+    {
+        _gradients.Dispose();
+        _destination.Dispose();
+        _floorWeights.Dispose();
+    }
+
+    /// <summary>The floor: Gram to the host, then wᵀG into the kept output (fixed weights).</summary>
+    [Benchmark(Baseline = true)]
+    public double Floor()
+    {
+        using var scope = NewDisposeScope();
+        var gram = _gradients.matmul(_gradients.T).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        _destination.addmv_(_gradients.T, _floorWeights, beta: 0, alpha: 1);
+        TorchDevice.Synchronize();
+        return gram[0];
+    }
+
+    /// <summary>One full copy of G, for scale.</summary>
+    [Benchmark]
+    public void Clone()
+    {
+        using var copy = _gradients.clone();
+        TorchDevice.Synchronize();
+    }
+
+    [Benchmark] public double[] Mean() => Run("Mean");
+
+    [Benchmark] public double[] Sum() => Run("Sum");
+
+    [Benchmark] public double[] MGDA() => Run("MGDA");
+
+    [Benchmark] public double[] PCGrad() => Run("PCGrad");
+
+    [Benchmark] public double[] CAGrad() => Run("CAGrad");
+
+    [Benchmark] public double[] GradOPS() => Run("GradOPS");
+
+    [Benchmark] public double[] AlignedMTL() => Run("AlignedMTL");
+
+    private double[] Run(string method)
+    {
+        var weights = _methods[method].Aggregate(_gradients, _destination);
+        TorchDevice.Synchronize();
+        return weights;
+    }
+}

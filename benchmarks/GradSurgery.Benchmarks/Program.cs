@@ -1,0 +1,36 @@
+// GradSurgery benchmarks. Examples:
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks                  every benchmark, then the targets
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --filter '*Solver*'
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --smoke      each benchmark once (CI)
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --leaks      live tensors after 10 and 1 000 steps
+using BenchmarkDotNet.Running;
+using GradSurgery.Benchmarks.Infrastructure;
+using GradSurgery.Benchmarks.Training;
+
+var smoke = args.Contains("--smoke");
+if (args.Contains("--leaks"))
+{
+    return LiveTensorCheck.Run(smoke);
+}
+
+BenchmarkScale.Smoke = smoke;
+var rest = args.Where(a => a != "--smoke").ToList();
+if (!rest.Contains("--filter"))
+{
+    // Without a filter BenchmarkDotNet asks interactively; run everything instead.
+    rest.AddRange(["--filter", "*"]);
+}
+
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchmarkConfig.Create(smoke)).ToList();
+if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)))
+{
+    Console.Error.WriteLine("Some benchmarks failed.");
+    return 1;
+}
+
+if (!smoke)
+{
+    TargetReport.Write(summaries, Console.Out);
+}
+
+return 0;

@@ -1,0 +1,30 @@
+namespace GradSurgery.Samples.MultiDigits;
+
+/// <summary>
+/// One row of the results: either all tasks trained through <see cref="GradientSurgeryOptimizer"/>
+/// with a method, or a single-task baseline (trunk plus one head, plain Adam).
+/// </summary>
+/// <param name="Name">Row label.</param>
+/// <param name="Method">Builds the aggregator; null for a single-task baseline.</param>
+/// <param name="SingleTask">The task of a single-task baseline; null for a multi-task row.</param>
+internal sealed record Configuration(string Name, Func<GramianWeightedAggregator>? Method, int? SingleTask)
+{
+    /// <summary>Seed of PCGrad's random projection order.</summary>
+    private const int PCGradSeed = 0;
+
+    /// <summary>The multi-task methods, Sum (plain joint training) first.</summary>
+    public static IReadOnlyList<Configuration> Methods { get; } =
+    [
+        new("Sum", () => new Sum(), null),
+        new("Mean", () => new Mean(), null),
+        new("MGDA", () => new Mgda(), null),
+        new("PCGrad", () => new PCGrad(seed: PCGradSeed), null),
+        new("CAGrad c=0.5", () => new CAGrad(), null),
+        new("GradOPS α=0", () => new GradOps(), null),
+        new("Aligned-MTL", () => new AlignedMtl(), null),
+    ];
+
+    /// <summary>Single-task baselines for <paramref name="taskNames"/>.</summary>
+    public static IReadOnlyList<Configuration> SingleTaskBaselines(IReadOnlyList<string> taskNames) =>
+        [.. taskNames.Select((name, t) => new Configuration($"single task: {name}", null, t))];
+}

@@ -1,0 +1,26 @@
+namespace GradSurgery.Samples.Toy2D;
+
+/// <summary>A method as the figure labels it, and how to build a fresh aggregator for one run.</summary>
+/// <param name="Name">Label in the figure and the table.</param>
+/// <param name="Create">Builds the aggregator (a fresh one per run: PCGrad's random order is seeded per run).</param>
+internal sealed record ToyMethod(string Name, Func<GramianWeightedAggregator> Create)
+{
+    /// <summary>Seed of PCGrad's random projection order, fixed so that runs repeat exactly.</summary>
+    private const int PCGradSeed = 0;
+
+    /// <summary>
+    /// The methods of the figure. PCGrad averages and CAGrad divides by 1 + c as the authors' toy.py
+    /// does (Adam makes these scales nearly irrelevant).
+    /// </summary>
+    public static IReadOnlyList<ToyMethod> All { get; } =
+    [
+        new("Mean (GD)", () => new Mean()),
+        new("MGDA", () => new Mgda()),
+        new("PCGrad", () => new PCGrad(PCGradReduction.Mean, seed: PCGradSeed)),
+        new("CAGrad c=0.5", () => new CAGrad(0.5, CAGradRescale.OnePlusC)),
+        new("GradOPS α=-2", () => new GradOps(-2)),
+        new("GradOPS α=0", () => new GradOps(0)),
+        new("GradOPS α=2", () => new GradOps(2)),
+        new("Aligned-MTL", () => new AlignedMtl()),
+    ];
+}
