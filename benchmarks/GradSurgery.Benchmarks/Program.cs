@@ -2,26 +2,28 @@
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks                  every benchmark, then the targets
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --filter '*Solver*'
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --smoke      each benchmark once (CI)
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --quick      ShortRun job: rough numbers, faster
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --leaks      live tensors after 10 and 1 000 steps
 using BenchmarkDotNet.Running;
 using GradSurgery.Benchmarks.Infrastructure;
 using GradSurgery.Benchmarks.Training;
 
 var smoke = args.Contains("--smoke");
+var quick = args.Contains("--quick");
 if (args.Contains("--leaks"))
 {
     return LiveTensorCheck.Run(smoke);
 }
 
 BenchmarkScale.Smoke = smoke;
-var rest = args.Where(a => a != "--smoke").ToList();
+var rest = args.Where(a => a is not ("--smoke" or "--quick")).ToList();
 if (!rest.Contains("--filter"))
 {
     // Without a filter BenchmarkDotNet asks interactively; run everything instead.
     rest.AddRange(["--filter", "*"]);
 }
 
-var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchmarkConfig.Create(smoke)).ToList();
+var summaries = BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run([.. rest], BenchmarkConfig.Create(smoke, quick)).ToList();
 if (summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success)))
 {
     Console.Error.WriteLine("Some benchmarks failed.");

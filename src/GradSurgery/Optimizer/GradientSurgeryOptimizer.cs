@@ -195,11 +195,13 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     /// <summary>Clears every gradient: the wrapped optimizer's parameters and the per-task buffer.</summary>
     public override void zero_grad()
     {
+        // Shared parameters' grads are views of the update buffer: detach them first so that the inner
+        // optimizer does not zero the update as well (one pass over P saved per step).
+        foreach (var p in _shared)
+            p.grad = null;
         Inner.zero_grad();
         _buffer?.zero_();
         _update?.zero_();
-        foreach (var p in _shared)
-            p.grad = null;
         if (_update is not null)
             RestoreSharedGrads();
     }

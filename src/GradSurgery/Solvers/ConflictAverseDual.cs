@@ -12,6 +12,9 @@ namespace GradSurgery;
 /// gᵢ + (t/ρ)·g₀, solved exactly by Wolfe's algorithm. The optimal t is the root of the monotone
 /// function √q(t) − t with q(t) = ‖g_w(t)‖², found by Brent's method to full double precision. The
 /// result is therefore optimal to rounding, checked in the tests by the KKT conditions of F.
+/// Shortcut: once a candidate support S is known (all tasks first, then the support of each w(t)),
+/// <see cref="ConflictAverseSupport"/> solves the KKT system on S in closed form and, when the
+/// result passes the KKT test, the search ends there; typically after zero to two inner solves.
 /// </remarks>
 internal static class ConflictAverseDual
 {
@@ -50,6 +53,10 @@ internal static class ConflictAverseDual
         }
         rho /= Math.Sqrt(scale);
 
+        // Fast path: on the support of the mean weights' neighbourhood, often all tasks, the optimum
+        // has a closed form; it is accepted only when it passes the KKT test.
+        if (ConflictAverseSupport.TrySolve(k, b, rho, null) is { } allTasks)
+            return allTasks;
         var mgda = MinimumNormPoint.Solve(k);
         var lowest = Math.Sqrt(Math.Max(QuadraticForm(k, mgda), 0));
         var high = 1.0;
@@ -66,7 +73,10 @@ internal static class ConflictAverseDual
     /// <summary>‖g_w‖ below this fraction of the largest gradient norm counts as zero (below it, √q is rounding noise of a float64 Gram).</summary>
     public const double ZeroNormFraction = 1e-7;
 
-    /// <summary>√q(t) − t, with the inner minimiser w(t).</summary>
+    /// <summary>
+    /// √q(t) − t, with the inner minimiser w(t). When the closed form on the support of w(t) passes
+    /// the KKT test, w is that exact optimum and the residual is reported as 0, ending the search.
+    /// </summary>
     private static double Residual(double[,] k, double[] b, double g0Squared, double rho, double t, out double[] w)
     {
         var tau = t / rho;
@@ -78,6 +88,11 @@ internal static class ConflictAverseDual
                 shifted[i, j] = k[i, j] + tau * (b[i] + b[j]) + tau * tau * g0Squared;
         }
         w = MinimumNormPoint.Solve(shifted);
+        if (ConflictAverseSupport.TrySolve(k, b, rho, w) is { } exact)
+        {
+            w = exact;
+            return 0;
+        }
         return Math.Sqrt(Math.Max(QuadraticForm(k, w), 0)) - t;
     }
 

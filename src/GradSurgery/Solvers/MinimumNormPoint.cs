@@ -1,5 +1,4 @@
 using System;
-using System.Collections.Generic;
 
 namespace GradSurgery;
 
@@ -7,8 +6,9 @@ namespace GradSurgery;
 /// Wolfe's algorithm for the point of minimum norm in the convex hull of n points, written on
 /// their Gram matrix K (P. Wolfe, "Finding the nearest point in a polytope", Math. Programming 11,
 /// 1976). It solves min over the simplex of wᵀKw exactly, in finitely many steps: each step adds
-/// the most violating point to a "corral" and solves the affine sub-problem on it by a bordered
-/// linear system, so the result is exact up to rounding, not up to an iteration count.
+/// the most violating point to a "corral" and solves the affine sub-problem on it with a Cholesky
+/// factor updated point by point (<see cref="WolfeCorral"/>), so the result is exact up to rounding,
+/// not up to an iteration count.
 /// </summary>
 internal static class MinimumNormPoint
 {
@@ -48,20 +48,23 @@ internal static class MinimumNormPoint
         }
         scale = 1;
 
-        var corral = new List<int> { first };
+        var corral = new WolfeCorral(k);
+        corral.TryAdd(first);
         var products = new double[n];
         for (var iteration = 0; iteration < IterationsPerPoint * n; iteration++)
         {
+            var members = corral.Members;
+            var count = corral.Count;
             for (var i = 0; i < n; i++)
             {
                 var s = 0.0;
-                foreach (var c in corral)
-                    s += k[i, c] * weights[c];
+                for (var a = 0; a < count; a++)
+                    s += k[i, members[a]] * weights[members[a]];
                 products[i] = s;
             }
             var normSquared = 0.0;
-            foreach (var c in corral)
-                normSquared += weights[c] * products[c];
+            for (var a = 0; a < count; a++)
+                normSquared += weights[members[a]] * products[members[a]];
             var entering = 0;
             for (var i = 1; i < n; i++)
             {
@@ -70,8 +73,7 @@ internal static class MinimumNormPoint
             }
             if (normSquared - products[entering] <= RelativeGap * scale || corral.Contains(entering))
                 break;
-            corral.Add(entering);
-            if (!MinorCycle(k, corral, weights, entering))
+            if (!corral.TryAdd(entering) || !MinorCycle(corral, weights, entering))
                 break;
         }
         return weights;
@@ -82,88 +84,72 @@ internal static class MinimumNormPoint
     /// weight reaches zero, until that point lies inside the corral's simplex. Returns false when
     /// rounding makes no progress possible (the entering point is dropped at once).
     /// </summary>
-    private static bool MinorCycle(double[,] k, List<int> corral, double[] weights, int entering)
+    private static bool MinorCycle(WolfeCorral corral, double[] weights, int entering)
     {
+        var members = corral.Members;
+        var affine = corral.Affine;
         while (true)
         {
-            var affine = AffineMinimumNorm(k, corral);
-            if (affine is null)
-            {
-                corral.Remove(entering);
-                return false;
-            }
+            corral.SolveAffine();
+            var count = corral.Count;
             var inside = true;
-            for (var a = 0; a < corral.Count; a++)
+            for (var a = 0; a < count; a++)
                 inside &= affine[a] > 0;
             if (inside)
             {
-                for (var a = 0; a < corral.Count; a++)
-                    weights[corral[a]] = affine[a];
+                for (var a = 0; a < count; a++)
+                    weights[members[a]] = affine[a];
                 return true;
             }
             var theta = 1.0;
-            for (var a = 0; a < corral.Count; a++)
+            for (var a = 0; a < count; a++)
             {
-                var w = weights[corral[a]];
+                var w = weights[members[a]];
                 if (affine[a] <= 0 && w - affine[a] > 0)
                     theta = Math.Min(theta, w / (w - affine[a]));
             }
-            for (var a = 0; a < corral.Count; a++)
-                weights[corral[a]] = (1 - theta) * weights[corral[a]] + theta * affine[a];
-            var dropped = corral.FindAll(c => weights[c] <= 0);
-            if (dropped.Count == 0)
+            var smallest = 0;
+            for (var a = 0; a < count; a++)
+            {
+                var c = members[a];
+                weights[c] = (1 - theta) * weights[c] + theta * affine[a];
+                if (weights[c] < weights[members[smallest]])
+                    smallest = a;
+            }
+            var dropped = 0;
+            var droppedEntering = false;
+            for (var a = count - 1; a >= 0; a--)
+            {
+                var c = members[a];
+                if (weights[c] <= 0)
+                {
+                    weights[c] = 0;
+                    dropped++;
+                    droppedEntering |= c == entering;
+                    corral.RemoveAt(a);
+                }
+            }
+            if (dropped == 0)
             {
                 // Rounding left every weight a hair above zero: drop the smallest, as θ intended.
-                var smallest = corral[0];
-                foreach (var c in corral)
-                {
-                    if (weights[c] < weights[smallest])
-                        smallest = c;
-                }
-                dropped.Add(smallest);
-            }
-            foreach (var c in dropped)
-            {
+                var c = members[smallest];
                 weights[c] = 0;
-                corral.Remove(c);
+                corral.RemoveAt(smallest);
+                dropped = 1;
+                droppedEntering = c == entering;
             }
-            if (theta == 0 && dropped.Count == 1 && dropped[0] == entering)
+            if (theta == 0 && dropped == 1 && droppedEntering)
                 return false;
             Normalize(weights, corral);
         }
     }
 
-    private static void Normalize(double[] weights, List<int> corral)
+    private static void Normalize(double[] weights, WolfeCorral corral)
     {
         var sum = 0.0;
-        foreach (var c in corral)
-            sum += weights[c];
-        foreach (var c in corral)
-            weights[c] /= sum;
-    }
-
-    /// <summary>
-    /// Coefficients α (summing to 1) of the minimum-norm point of the affine hull of the corral:
-    /// the solution of [K_SS 1; 1ᵀ 0]·[α; −ν] = [0; 1]. Null when the system is numerically singular.
-    /// </summary>
-    private static double[]? AffineMinimumNorm(double[,] k, List<int> corral)
-    {
-        var m = corral.Count;
-        var size = m + 1;
-        var a = new double[size, size + 1];
-        for (var i = 0; i < m; i++)
-        {
-            for (var j = 0; j < m; j++)
-                a[i, j] = k[corral[i], corral[j]];
-            a[i, m] = 1;
-            a[m, i] = 1;
-        }
-        a[m, size] = 1;
-        var solution = LinearSystem.Solve(a);
-        if (solution is null)
-            return null;
-        var alpha = new double[m];
-        Array.Copy(solution, alpha, m);
-        return alpha;
+        for (var a = 0; a < corral.Count; a++)
+            sum += weights[corral.Members[a]];
+        for (var a = 0; a < corral.Count; a++)
+            weights[corral.Members[a]] /= sum;
     }
 }

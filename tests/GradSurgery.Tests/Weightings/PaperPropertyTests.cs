@@ -13,6 +13,19 @@ public class PaperPropertyTests
 {
     public static IEnumerable<object[]> Cases() => GradientCases.All();
 
+    /// <summary>
+    /// Larger task counts for the simplex solvers (T up to 64, where their active sets change many
+    /// times): random gradients in 2T dimensions, about half the pairs conflicting.
+    /// </summary>
+    public static IEnumerable<object[]> LargeCases()
+    {
+        foreach (var t in new[] { 24, 32, 48, 64 })
+        {
+            foreach (var seed in new[] { 11, 12 })
+                yield return new object[] { $"random T={t} seed {seed}", GradientCases.Random(t, seed, 2 * t) };
+        }
+    }
+
     /// <summary>Allowed negative dot products, relative to ‖d‖·‖gⱼ‖: rounding only.</summary>
     private const double ConflictSlack = 1e-9;
 
@@ -70,6 +83,7 @@ public class PaperPropertyTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [MemberData(nameof(LargeCases))]
     public void Mgda_satisfies_its_KKT_conditions(string name, double[,] gradients)
     {
         var gramian = Gramian.FromGradients(gradients);
@@ -88,6 +102,7 @@ public class PaperPropertyTests
 
     [Theory]
     [MemberData(nameof(Cases))]
+    [MemberData(nameof(LargeCases))]
     public void CAGrad_dual_satisfies_its_KKT_conditions_and_closes_the_duality_gap(string name, double[,] gradients)
     {
         var g = Rows(gradients);
