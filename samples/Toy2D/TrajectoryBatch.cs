@@ -38,6 +38,8 @@ internal sealed class TrajectoryBatch
         var startValues = Runs.SelectMany(r => new[] { (float)r.Start.X1, (float)r.Start.X2 }).ToArray();
         using var x = new TorchSharp.Modules.Parameter(tensor(startValues, [Runs.Count, 2], device: device));
         using var adam = optim.Adam([x], lr: LearningRate);
+        using var update = zeros_like(x);
+        x.grad = update;
         var weights = new float[Runs.Count * TaskCount];
         Record(x);
         for (var step = 1; step <= steps; step++)
@@ -58,7 +60,7 @@ internal sealed class TrajectoryBatch
             }
 
             var w = tensor(weights, [Runs.Count, 1, TaskCount], device: device);
-            x.grad = bmm(w, g).squeeze(1).DetachFromDisposeScope();         // Σₜ wₜ gₜ per run
+            update.copy_(bmm(w, g).squeeze(1));                          // Σₜ wₜ gₜ per run, into x.grad
             adam.step();
             if (step % every == 0 || step == steps)
             {

@@ -138,9 +138,8 @@ public class TrainingStepBenchmarks
 
     private void AggregationFloor()
     {
-        using var scope = NewDisposeScope();
-        var gram = _buffer.matmul(_buffer.T).to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        _update.addmv_(_buffer.T, _weights, beta: 0, alpha: gram[0] >= 0 ? 1 : 0);
+        var gramian = GradientMatrix.ComputeGramian(_buffer);
+        _update.addmv_(_buffer.T, _weights, beta: 0, alpha: gramian[0, 0] >= 0 ? 1 : 0);
     }
 
     private void InnerStep()

@@ -74,6 +74,25 @@ public class AggregatorTensorTests
         }
     }
 
+    [Theory]
+    [InlineData(131_072, 0)]       // exactly two chunks of the chunked Gram
+    [InlineData(300_001, 0)]       // four chunks and a tail
+    [InlineData(300_001, 7)]       // rows of a wider buffer (row stride > P)
+    [InlineData(65_000, 0)]        // below two chunks: the plain product
+    public void Chunked_gram_equals_the_float64_product(int p, int padding)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var wide = randn(5, p + padding);
+        var g = wide.narrow(1, 0, p);
+        var expected = g.to_type(ScalarType.Float64).matmul(g.to_type(ScalarType.Float64).T);
+        var gram = GradientMatrix.Gram(g).to_type(ScalarType.Float64);
+        var scale = expected.diagonal().max().item<double>();
+        Assert.True((gram - expected).abs().max().item<double>() <= 1e-5 * scale);
+        var gramian = GradientMatrix.ComputeGramian(g);
+        Assert.Equal(expected[1, 3].item<double>(), gramian[1, 3], 1e-5 * scale);
+    }
+
     [Fact]
     public void Aggregate_into_a_kept_buffer_writes_in_place_and_returns_the_weights()
     {
