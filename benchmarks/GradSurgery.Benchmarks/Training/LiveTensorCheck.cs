@@ -22,8 +22,12 @@ public static class LiveTensorCheck
     public static int Run(bool smoke)
     {
         var late = smoke ? SmokeLateStep : LateStep;
-        string[] scenarios = ["Wrapper:Sum", "Wrapper:MGDA", "Wrapper:PCGrad", "Wrapper:CAGrad", "Wrapper:GradOPS", "Wrapper:AlignedMTL", "Representation:AlignedMTL"];
-        Console.WriteLine($"Trunk 1M (P = {new MultiHeadMlp("1M", 1, CPU).SharedParameterCount:N0}), T = {TaskCount}, Adam, {late} steps on {TorchDevice.Current}");
+        string[] scenarios = ["Plain:SummedLoss", "Wrapper:Sum", "Wrapper:MGDA", "Wrapper:PCGrad", "Wrapper:CAGrad", "Wrapper:GradOPS", "Wrapper:AlignedMTL", "Representation:AlignedMTL"];
+        using (var probe = new MultiHeadMlp("1M", 1, CPU))
+        {
+            Console.WriteLine($"Trunk 1M (P = {probe.SharedParameterCount:N0}), T = {TaskCount}, Adam, {late} steps on {TorchDevice.Current}; Plain:SummedLoss is ordinary training without the wrapper, for comparison");
+        }
+
         Console.WriteLine();
         Console.WriteLine($"| scenario | live tensors after step {EarlyStep} | after step {late} | RSS MiB after step {EarlyStep} | after step {late} |");
         Console.WriteLine("| --- | ---: | ---: | ---: | ---: |");
@@ -32,25 +36,35 @@ public static class LiveTensorCheck
         {
             var parts = scenario.Split(':');
             using var model = new MultiHeadMlp("1M", TaskCount, TorchDevice.Current);
-            using var optimizer = new GradientSurgeryOptimizer(optim.Adam(model.Parameters, lr: 1e-4), TrainingMethods.Create(parts[1]), model.Trunk.parameters());
+            var inner = optim.Adam(model.Parameters, lr: 1e-4);
+            using var optimizer = parts[0] == "Plain" ? null : new GradientSurgeryOptimizer(inner, TrainingMethods.Create(parts[1]), model.Trunk.parameters());
             long earlyCount = 0;
             double earlyRss = 0;
             for (var step = 1; step <= late; step++)
             {
                 using (var scope = NewDisposeScope())
                 {
-                    optimizer.zero_grad();
                     var (z, losses) = model.Forward();
-                    if (parts[0] == "Representation")
+                    if (optimizer is null)
                     {
-                        optimizer.Backward(losses, z);
+                        inner.zero_grad();
+                        losses.Aggregate((a, b) => a + b).backward();
+                        inner.step();
                     }
                     else
                     {
-                        optimizer.Backward(losses);
-                    }
+                        optimizer.zero_grad();
+                        if (parts[0] == "Representation")
+                        {
+                            optimizer.Backward(losses, z);
+                        }
+                        else
+                        {
+                            optimizer.Backward(losses);
+                        }
 
-                    optimizer.step();
+                        optimizer.step();
+                    }
                 }
 
                 if (step == EarlyStep)
@@ -61,6 +75,11 @@ public static class LiveTensorCheck
             }
 
             var lateCount = Tensor.TotalCount;
+            if (optimizer is null)
+            {
+                inner.Dispose();
+            }
+
             grew |= lateCount > earlyCount;
             Console.WriteLine($"| {scenario} | {earlyCount} | {lateCount} | {earlyRss:F0} | {ResidentMebibytes():F0} |");
         }
