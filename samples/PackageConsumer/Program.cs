@@ -42,7 +42,13 @@ foreach (var (name, create) in methods)
     var x = randn(Batch, Features, device: device);
     var targets = new[] { x.sum(1, keepdim: true).sin(), (x[.., 0] - x[.., 1]).cos().unsqueeze(1) };
 
-    double[] Losses() { using var _ = no_grad(); var z = trunk.call(x); return heads.Select((h, t) => nn.functional.mse_loss(h.call(z), targets[t]).item<float>()).Select(v => (double)v).ToArray(); }
+    double[] Losses()
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var z = trunk.call(x);
+        return heads.Select((h, t) => (double)nn.functional.mse_loss(h.call(z), targets[t]).item<float>()).ToArray();
+    }
 
     var initial = Losses();
     for (var step = 0; step < Steps; step++)

@@ -86,6 +86,7 @@ internal sealed class TrajectoryBatch
 
     private void Record(Tensor x)
     {
+        using var scope = NewDisposeScope();
         var v = x.detach().cpu().data<float>().ToArray();
         for (var r = 0; r < Runs.Count; r++)
         {
