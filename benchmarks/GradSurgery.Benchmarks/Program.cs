@@ -4,6 +4,7 @@
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --smoke      each benchmark once (CI)
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --quick      ShortRun job: rough numbers, faster
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --leaks      live tensors after 10 and 1 000 steps
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --paired     ratio targets as paired (A B B A) comparisons
 using BenchmarkDotNet.Running;
 using GradSurgery.Benchmarks.Infrastructure;
 using GradSurgery.Benchmarks.Training;
@@ -13,6 +14,11 @@ var quick = args.Contains("--quick");
 if (args.Contains("--leaks"))
 {
     return LiveTensorCheck.Run(smoke);
+}
+
+if (args.Contains("--paired"))
+{
+    return PairedRatios.Run(smoke);
 }
 
 BenchmarkScale.Smoke = smoke;

@@ -1,0 +1,131 @@
+using System.Diagnostics;
+using GradSurgery.Benchmarks.Aggregation;
+using GradSurgery.Benchmarks.Training;
+
+namespace GradSurgery.Benchmarks.Infrastructure;
+
+/// <summary>
+/// The ratio targets measured as paired comparisons: the two sides of a ratio run alternately
+/// (A B B A …) and the median of the per-pair ratios is reported. On a shared machine whose speed
+/// drifts over minutes, BenchmarkDotNet's separate runs of the two sides carry that drift into the
+/// ratio; pairing cancels it. Uses the benchmark classes' own setups and steps.
+/// </summary>
+public static class PairedRatios
+{
+    private const int WarmupPairs = 2;
+    private const int SmallPairs = 21;
+    private const int LargePairs = 9;
+    private const int LargeSize = 10_000_000;
+    private static readonly string[] Methods = ["Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
+    private static readonly string[] WrapperMethods = ["Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
+
+    /// <summary>Prints the paired ratios as Markdown.</summary>
+    public static int Run(bool smoke)
+    {
+        BenchmarkScale.Smoke = smoke;
+        Console.WriteLine("| target | configuration | median paired ratio | pairs |");
+        Console.WriteLine("| --- | --- | ---: | ---: |");
+        foreach (var t in BenchmarkScale.Grid(2, 4, 8, 16))
+        {
+            foreach (var p in BenchmarkScale.Grid(1_000_000, LargeSize))
+            {
+                var bench = new AggregationBenchmarks { T = t, P = p };
+                bench.Setup();
+                var pairs = smoke ? 1 : p >= LargeSize ? LargePairs : SmallPairs;
+                foreach (var method in Methods)
+                {
+                    var run = typeof(AggregationBenchmarks).GetMethod(method)!;
+                    var ratio = Median(() => run.Invoke(bench, null), () => bench.Floor(), pairs);
+                    Row("aggregation ÷ floor ≤ 1.15", $"{method}, T={t}, P={p:0e0}", ratio, pairs);
+                }
+
+                bench.Cleanup();
+            }
+        }
+
+        foreach (var trunk in BenchmarkScale.Grid("1M", "10M"))
+        {
+            foreach (var t in BenchmarkScale.Grid(2, 4, 8))
+            {
+                var pairs = smoke ? 1 : trunk == "10M" ? LargePairs : SmallPairs;
+                var steps = new Dictionary<string, TrainingStepBenchmarks>();
+                TrainingStepBenchmarks Step(string scenario)
+                {
+                    if (!steps.TryGetValue(scenario, out var b))
+                    {
+                        b = new TrainingStepBenchmarks { Trunk = trunk, T = t, Scenario = scenario };
+                        b.Setup();
+                        steps[scenario] = b;
+                    }
+
+                    return b;
+                }
+
+                var where = $"trunk {trunk}, T={t}";
+                var forward = Step("ForwardTBackward");
+                Row("collect ÷ (forward + T backward) ≤ 1.05", where, Median(Step("Collect").Step, forward.Step, pairs), pairs);
+                var floor = Step("AggregationFloor");
+                var inner = Step("InnerStep");
+                foreach (var method in WrapperMethods)
+                {
+                    var wrapper = Step($"Wrapper:{method}");
+                    var ratio = Median(wrapper.Step, () => { forward.Step(); floor.Step(); inner.Step(); }, pairs);
+                    Row("wrapper ÷ (forward + T backward + floor + Adam) ≤ 1.10", $"{method}, {where}", ratio, pairs);
+                    wrapper.Cleanup();
+                    steps.Remove($"Wrapper:{method}");
+                }
+
+                var summed = Step("SummedLoss");
+                foreach (var method in new[] { "Sum", "AlignedMTL" })
+                {
+                    Row("representation ÷ summed loss ≤ 1.3", $"{method}, {where}", Median(Step($"Representation:{method}").Step, summed.Step, pairs), pairs);
+                }
+
+                foreach (var b in steps.Values)
+                {
+                    b.Cleanup();
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Median over <paramref name="pairs"/> of time(a)/time(b), alternating which side runs first.</summary>
+    private static double Median(Action a, Action b, int pairs)
+    {
+        var ratios = new List<double>();
+        for (var i = -WarmupPairs; i < pairs; i++)
+        {
+            double ta, tb;
+            if (i % 2 == 0)
+            {
+                ta = Time(a);
+                tb = Time(b);
+            }
+            else
+            {
+                tb = Time(b);
+                ta = Time(a);
+            }
+
+            if (i >= 0)
+            {
+                ratios.Add(ta / tb);
+            }
+        }
+
+        ratios.Sort();
+        return ratios[ratios.Count / 2];
+    }
+
+    private static double Time(Action action)
+    {
+        var clock = Stopwatch.StartNew();
+        action();
+        return clock.Elapsed.TotalMilliseconds;
+    }
+
+    private static void Row(string target, string where, double ratio, int pairs) =>
+        Console.WriteLine($"| {target} | {where} | {ratio:F3} | {pairs} |");
+}
