@@ -35,13 +35,10 @@ public class AggregationBenchmarks
         _gradients = GradientFixture.Create(T, P);
         _destination = zeros(P, device: TorchDevice.Current);
         _floorWeights = ones(T, device: TorchDevice.Current);
-        _methods["Mean"] = new Mean();
-        _methods["Sum"] = new Sum();
-        _methods["MGDA"] = new Mgda();
-        _methods["PCGrad"] = new PCGrad(seed: 0);
-        _methods["CAGrad"] = new CAGrad();
-        _methods["GradOPS"] = new GradOps();
-        _methods["AlignedMTL"] = new AlignedMtl();
+        foreach (var name in BenchmarkMethods.All)
+        {
+            _methods[name] = BenchmarkMethods.Create(name);
+        }
     }
 
     [GlobalCleanup]
@@ -60,6 +57,7 @@ public class AggregationBenchmarks
     [Benchmark(Baseline = true)]
     public double Floor()
     {
+        using var scope = NewDisposeScope();
         var gramian = GradientMatrix.ComputeGramian(_gradients);
         _destination.addmv_(_gradients.T, _floorWeights, beta: 0, alpha: 1);
         TorchDevice.Synchronize();

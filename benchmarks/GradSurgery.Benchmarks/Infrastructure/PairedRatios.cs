@@ -16,8 +16,6 @@ public static class PairedRatios
     private const int SmallPairs = 21;
     private const int LargePairs = 9;
     private const int LargeSize = 10_000_000;
-    private static readonly string[] Methods = ["Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
-    private static readonly string[] WrapperMethods = ["Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
 
     /// <summary>Prints the paired ratios as Markdown.</summary>
     public static int Run(bool smoke)
@@ -32,7 +30,7 @@ public static class PairedRatios
                 var bench = new AggregationBenchmarks { T = t, P = p };
                 bench.Setup();
                 var pairs = smoke ? 1 : p >= LargeSize ? LargePairs : SmallPairs;
-                foreach (var method in Methods)
+                foreach (var method in BenchmarkMethods.All)
                 {
                     var run = typeof(AggregationBenchmarks).GetMethod(method)!;
                     var ratio = Median(() => run.Invoke(bench, null), () => bench.Floor(), pairs);
@@ -66,7 +64,7 @@ public static class PairedRatios
                 Row("collect ÷ (forward + T backward) ≤ 1.05", where, Median(Step("Collect").Step, forward.Step, pairs), pairs);
                 var floor = Step("AggregationFloor");
                 var inner = Step("InnerStep");
-                foreach (var method in WrapperMethods)
+                foreach (var method in BenchmarkMethods.Training)
                 {
                     var wrapper = Step($"Wrapper:{method}");
                     var ratio = Median(wrapper.Step, () => { forward.Step(); floor.Step(); inner.Step(); }, pairs);

@@ -21,7 +21,6 @@ public static class TargetReport
     private const int LiteralSize = 1_000_000;
     private const double NanosecondsPerMicrosecond = 1_000;
     private static readonly (int T, double Speedup)[] LiteralTargets = [(8, 5), (16, 10)];
-    private static readonly string[] AggregationMethods = ["Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
     private static readonly string[] SolverMethods = ["MGDA", "CAGrad", "AlignedMTL"];
 
     /// <summary>Writes the targets table for <paramref name="summaries"/>.</summary>
@@ -51,7 +50,7 @@ public static class TargetReport
 
     private static void Aggregation(List<Result> results, List<string> rows)
     {
-        foreach (var method in AggregationMethods)
+        foreach (var method in BenchmarkMethods.All)
         {
             var ratios = results.Where(r => r.Class == "AggregationBenchmarks" && r.Method == method
                     && r.Int("T") <= LargestTargetTaskCount && r.Int("P") >= SmallestTargetSize)

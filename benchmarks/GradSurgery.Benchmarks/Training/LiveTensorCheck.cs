@@ -22,7 +22,7 @@ public static class LiveTensorCheck
     public static int Run(bool smoke)
     {
         var late = smoke ? SmokeLateStep : LateStep;
-        string[] scenarios = ["Plain:SummedLoss", "Wrapper:Sum", "Wrapper:MGDA", "Wrapper:PCGrad", "Wrapper:CAGrad", "Wrapper:GradOPS", "Wrapper:AlignedMTL", "Representation:AlignedMTL"];
+        string[] scenarios = ["Plain:SummedLoss", .. BenchmarkMethods.Training.Select(m => $"Wrapper:{m}"), "Representation:AlignedMTL"];
         using (var probe = new MultiHeadMlp("1M", 1, CPU))
         {
             Console.WriteLine($"Trunk 1M (P = {probe.SharedParameterCount:N0}), T = {TaskCount}, Adam, {late} steps on {TorchDevice.Current}; Plain:SummedLoss is ordinary training without the wrapper, for comparison");
@@ -37,7 +37,7 @@ public static class LiveTensorCheck
             var parts = scenario.Split(':');
             using var model = new MultiHeadMlp("1M", TaskCount, TorchDevice.Current);
             var inner = optim.Adam(model.Parameters, lr: 1e-4);
-            using var optimizer = parts[0] == "Plain" ? null : new GradientSurgeryOptimizer(inner, TrainingMethods.Create(parts[1]), model.Trunk.parameters());
+            using var optimizer = parts[0] == "Plain" ? null : new GradientSurgeryOptimizer(inner, BenchmarkMethods.Create(parts[1]), model.Trunk.parameters());
             long earlyCount = 0;
             double earlyRss = 0;
             for (var step = 1; step <= late; step++)

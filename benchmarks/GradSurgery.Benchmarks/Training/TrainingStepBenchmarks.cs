@@ -46,7 +46,7 @@ public class TrainingStepBenchmarks
     public static IEnumerable<string> Scenarios => BenchmarkScale.Smoke
         ? ["SummedLoss", "ForwardTBackward", "Collect", "AggregationFloor", "InnerStep", "Wrapper:PCGrad", "Representation:AlignedMTL"]
         : ["SummedLoss", "ForwardTBackward", "Collect", "AggregationFloor", "InnerStep",
-           "Wrapper:Sum", "Wrapper:MGDA", "Wrapper:PCGrad", "Wrapper:CAGrad", "Wrapper:GradOPS", "Wrapper:AlignedMTL",
+           .. BenchmarkMethods.Training.Select(m => $"Wrapper:{m}"),
            "Representation:Sum", "Representation:AlignedMTL"];
 
     [GlobalSetup]
@@ -61,7 +61,7 @@ public class TrainingStepBenchmarks
         var parts = Scenario.Split(':');
         if (parts.Length == 2)
         {
-            _wrapper = new GradientSurgeryOptimizer(_inner, TrainingMethods.Create(parts[1]), _model.Trunk.parameters());
+            _wrapper = new GradientSurgeryOptimizer(_inner, BenchmarkMethods.Create(parts[1]), _model.Trunk.parameters());
         }
 
         _step = parts[0] switch
@@ -138,6 +138,7 @@ public class TrainingStepBenchmarks
 
     private void AggregationFloor()
     {
+        using var scope = NewDisposeScope();
         var gramian = GradientMatrix.ComputeGramian(_buffer);
         _update.addmv_(_buffer.T, _weights, beta: 0, alpha: gramian[0, 0] >= 0 ? 1 : 0);
     }

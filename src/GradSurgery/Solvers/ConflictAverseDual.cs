@@ -53,8 +53,8 @@ internal static class ConflictAverseDual
         }
         rho /= Math.Sqrt(scale);
 
-        // Fast path: on the support of the mean weights' neighbourhood, often all tasks, the optimum
-        // has a closed form; it is accepted only when it passes the KKT test.
+        // Fast path: the closed-form active-set search starting from all tasks; its result is
+        // returned only when it passes the KKT test, else the exact search below runs.
         if (ConflictAverseSupport.TrySolve(k, b, rho, null) is { } allTasks)
             return allTasks;
         var mgda = MinimumNormPoint.Solve(k);
