@@ -5,23 +5,19 @@ namespace GradSurgery.Samples.MultiDigits;
 /// with a method, or a single-task baseline (trunk plus one head, plain Adam).
 /// </summary>
 /// <param name="Name">Row label.</param>
-/// <param name="Method">Builds the aggregator; null for a single-task baseline.</param>
+/// <param name="Method">Builds the method; null for a single-task baseline.</param>
 /// <param name="SingleTask">The task of a single-task baseline; null for a multi-task row.</param>
-internal sealed record Configuration(string Name, Func<GramianWeightedAggregator>? Method, int? SingleTask)
+internal sealed record Configuration(string Name, Func<IGramianWeighting>? Method, int? SingleTask)
 {
     /// <summary>Seed of PCGrad's random projection order.</summary>
     private const int PCGradSeed = 0;
 
-    /// <summary>The multi-task methods, Sum (plain joint training) first.</summary>
+    /// <summary>Every method of the catalogue, Sum (plain joint training) first.</summary>
     public static IReadOnlyList<Configuration> Methods { get; } =
     [
-        new("Sum", () => new Sum(), null),
-        new("Mean", () => new Mean(), null),
-        new("MGDA", () => new Mgda(), null),
-        new("PCGrad", () => new PCGrad(seed: PCGradSeed), null),
-        new("CAGrad c=0.5", () => new CAGrad(), null),
-        new("GradOPS α=0", () => new GradOps(), null),
-        new("Aligned-MTL", () => new AlignedMtl(), null),
+        .. WeightingCatalog.Names
+            .OrderBy(name => name != "Sum")
+            .Select(name => new Configuration(name, () => WeightingCatalog.Create(name, PCGradSeed), null)),
     ];
 
     /// <summary>Single-task baselines for <paramref name="taskNames"/>.</summary>

@@ -18,25 +18,14 @@ var version = typeof(PCGrad).Assembly.GetCustomAttribute<AssemblyInformationalVe
 Console.WriteLine($"GradSurgery {version} from {typeof(PCGrad).Assembly.Location}");
 Console.WriteLine($"TorchSharp on {device}");
 
-var methods = new (string Name, Func<GramianWeightedAggregator> Create)[]
-{
-    ("Sum", () => new Sum()),
-    ("Mean", () => new Mean()),
-    ("MGDA", () => new Mgda()),
-    ("PCGrad", () => new PCGrad(seed: 1)),
-    ("CAGrad", () => new CAGrad()),
-    ("GradOPS", () => new GradOps()),
-    ("Aligned-MTL", () => new AlignedMtl()),
-};
-
 var failures = 0;
-foreach (var (name, create) in methods)
+foreach (var name in WeightingCatalog.Names)
 {
     manual_seed(0);
     var trunk = nn.Sequential(nn.Linear(Features, Hidden), nn.Tanh()).to(device);
     var heads = new[] { nn.Linear(Hidden, 1).to(device), nn.Linear(Hidden, 1).to(device) };
     var parameters = trunk.parameters().Concat(heads.SelectMany(h => h.parameters()));
-    using var optimizer = new GradientSurgeryOptimizer(optim.Adam(parameters, lr: 1e-2), create());
+    using var optimizer = new GradientSurgeryOptimizer(optim.Adam(parameters, lr: 1e-2), WeightingCatalog.Create(name, seed: 1));
 
     // Two tasks that pull the trunk in different directions: y1 = sin(Σx), y2 = cos(x0 - x1).
     var x = randn(Batch, Features, device: device);

@@ -1,9 +1,9 @@
 namespace GradSurgery.Samples.Toy2D;
 
-/// <summary>A method as the figure labels it, and how to build a fresh aggregator for one run.</summary>
+/// <summary>A method as the figure labels it, and how to build a fresh weighting for one run.</summary>
 /// <param name="Name">Label in the figure and the table.</param>
-/// <param name="Create">Builds the aggregator (a fresh one per run: PCGrad's random order is seeded per run).</param>
-internal sealed record ToyMethod(string Name, Func<GramianWeightedAggregator> Create)
+/// <param name="Create">Builds the weighting (a fresh one per run: PCGrad's random order is seeded per run).</param>
+internal sealed record ToyMethod(string Name, Func<IGramianWeighting> Create)
 {
     /// <summary>Seed of PCGrad's random projection order, fixed so that runs repeat exactly.</summary>
     private const int PCGradSeed = 0;

@@ -19,9 +19,9 @@ internal sealed class TrajectoryBatch
 
     private const int TaskCount = 2;
 
-    private readonly IReadOnlyList<GramianWeightedAggregator> _weightings;
+    private readonly IReadOnlyList<IGramianWeighting> _weightings;
 
-    /// <summary>Creates the batch: one run per method and start, each with a fresh aggregator.</summary>
+    /// <summary>Creates the batch: one run per method and start, each with a fresh weighting.</summary>
     public TrajectoryBatch(IReadOnlyList<ToyMethod> methods, IReadOnlyList<(double X1, double X2)> starts)
     {
         Runs = [.. methods.SelectMany(m => starts.Select(s => new TrajectoryRun(m, s)))];

@@ -3,17 +3,22 @@ using System.Collections.Generic;
 
 namespace GradSurgery.Tests;
 
-/// <summary>One factory per shipped method (fresh instance per call, deterministic), for theories over all methods.</summary>
+/// <summary>
+/// Every method of <see cref="WeightingCatalog"/> (fresh instance per call, seeded), plus GradOPS with
+/// α = −1: the catalogue's default α = 0 never reaches Eq. 5's weights. Theories over all methods take these.
+/// </summary>
 public static class MethodFactories
 {
+    /// <summary>Seed of the random methods, so that every run repeats.</summary>
+    private const int Seed = 5;
+
     public static IEnumerable<object[]> All()
     {
-        yield return new object[] { "Mean", new Func<GramianWeightedAggregator>(() => new Mean()) };
-        yield return new object[] { "Sum", new Func<GramianWeightedAggregator>(() => new Sum()) };
-        yield return new object[] { "MGDA", new Func<GramianWeightedAggregator>(() => new Mgda()) };
-        yield return new object[] { "PCGrad", new Func<GramianWeightedAggregator>(() => new PCGrad(seed: 5)) };
-        yield return new object[] { "CAGrad", new Func<GramianWeightedAggregator>(() => new CAGrad()) };
-        yield return new object[] { "GradOPS", new Func<GramianWeightedAggregator>(() => new GradOps(-1)) };
-        yield return new object[] { "Aligned-MTL", new Func<GramianWeightedAggregator>(() => new AlignedMtl()) };
+        foreach (var name in WeightingCatalog.Names)
+            yield return new object[] { name, new Func<IGramianWeighting>(() => WeightingCatalog.Create(name, Seed)) };
+        yield return new object[] { "GradOPS α=-1", new Func<IGramianWeighting>(() => new GradOps(-1)) };
     }
+
+    /// <summary>The weighting as an aggregator of [T, P] tensors.</summary>
+    public static IGradientAggregator Aggregator(this IGramianWeighting weighting) => new GramianWeightedAggregator(weighting);
 }

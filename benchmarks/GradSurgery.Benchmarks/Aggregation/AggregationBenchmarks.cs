@@ -17,7 +17,7 @@ public class AggregationBenchmarks
     private Tensor _gradients = null!;
     private Tensor _destination = null!;
     private Tensor _floorWeights = null!;
-    private readonly Dictionary<string, GramianWeightedAggregator> _methods = new();
+    private readonly Dictionary<string, IGradientAggregator> _methods = new();
 
     [ParamsSource(nameof(TaskCounts))]
     public int T { get; set; }
@@ -83,24 +83,24 @@ public class AggregationBenchmarks
         TorchDevice.Synchronize();
     }
 
-    [Benchmark] public double[] Mean() => Run("Mean");
+    [Benchmark] public GradientDiagnostics Mean() => Run("Mean");
 
-    [Benchmark] public double[] Sum() => Run("Sum");
+    [Benchmark] public GradientDiagnostics Sum() => Run("Sum");
 
-    [Benchmark] public double[] MGDA() => Run("MGDA");
+    [Benchmark] public GradientDiagnostics MGDA() => Run("MGDA");
 
-    [Benchmark] public double[] PCGrad() => Run("PCGrad");
+    [Benchmark] public GradientDiagnostics PCGrad() => Run("PCGrad");
 
-    [Benchmark] public double[] CAGrad() => Run("CAGrad");
+    [Benchmark] public GradientDiagnostics CAGrad() => Run("CAGrad");
 
-    [Benchmark] public double[] GradOPS() => Run("GradOPS");
+    [Benchmark] public GradientDiagnostics GradOPS() => Run("GradOPS");
 
-    [Benchmark] public double[] AlignedMTL() => Run("AlignedMTL");
+    [Benchmark] public GradientDiagnostics AlignedMTL() => Run("AlignedMTL");
 
-    private double[] Run(string method)
+    private GradientDiagnostics Run(string method)
     {
-        var weights = _methods[method].Aggregate(_gradients, _destination);
+        var diagnostics = _methods[method].Aggregate(_gradients, _destination);
         TorchDevice.Synchronize();
-        return weights;
+        return diagnostics;
     }
 }

@@ -18,8 +18,9 @@ public class LiteralBaselineBenchmarks
     private const double AgreementTolerance = 1e-3;
     private Tensor _gradients = null!;
     private Tensor _destination = null!;
-    private PCGrad _pcgrad = null!;
-    private GradOps _gradOps = null!;
+    private IGradientAggregator _pcgrad = null!;
+    private IGradientAggregator _gradOps = null!;
+    private readonly GradOps _gradOpsWeighting = new();
     private Random _random = null!;
 
     [ParamsSource(nameof(TaskCounts))]
@@ -37,8 +38,8 @@ public class LiteralBaselineBenchmarks
     {
         _gradients = GradientFixture.Create(T, P);
         _destination = zeros(P, device: TorchDevice.Current);
-        _pcgrad = new PCGrad(seed: OrderSeed);
-        _gradOps = new GradOps();
+        _pcgrad = new GramianWeightedAggregator(new PCGrad(seed: OrderSeed));
+        _gradOps = new GramianWeightedAggregator(_gradOpsWeighting);
         _random = new Random(OrderSeed);
         CheckAgreement();
     }
@@ -51,7 +52,7 @@ public class LiteralBaselineBenchmarks
     }
 
     [BenchmarkCategory("PCGrad"), Benchmark(Baseline = true)]
-    public double[] GramPCGrad() => Synchronized(_pcgrad.Aggregate(_gradients, _destination));
+    public GradientDiagnostics GramPCGrad() => Synchronized(_pcgrad.Aggregate(_gradients, _destination));
 
     [BenchmarkCategory("PCGrad"), Benchmark]
     public void LiteralPCGradRun()
@@ -61,12 +62,12 @@ public class LiteralBaselineBenchmarks
     }
 
     [BenchmarkCategory("GradOPS"), Benchmark(Baseline = true)]
-    public double[] GramGradOPS() => Synchronized(_gradOps.Aggregate(_gradients, _destination));
+    public GradientDiagnostics GramGradOPS() => Synchronized(_gradOps.Aggregate(_gradients, _destination));
 
     [BenchmarkCategory("GradOPS"), Benchmark]
     public void LiteralGradOPSRun()
     {
-        LiteralGradOps.Aggregate(_gradients, _destination, _gradOps.Alpha);
+        LiteralGradOps.Aggregate(_gradients, _destination, _gradOpsWeighting.Alpha);
         TorchDevice.Synchronize();
     }
 
@@ -76,9 +77,9 @@ public class LiteralBaselineBenchmarks
         using var scope = NewDisposeScope();
         var literal = zeros_like(_destination);
         LiteralPCGrad.Aggregate(_gradients, literal, null);
-        new PCGrad(order: PCGradTaskOrder.Fixed).Aggregate(_gradients, _destination);
+        new GramianWeightedAggregator(new PCGrad(order: PCGradTaskOrder.Fixed)).Aggregate(_gradients, _destination);
         Require(literal, "PCGrad");
-        LiteralGradOps.Aggregate(_gradients, literal, _gradOps.Alpha);
+        LiteralGradOps.Aggregate(_gradients, literal, _gradOpsWeighting.Alpha);
         _gradOps.Aggregate(_gradients, _destination);
         Require(literal, "GradOPS");
     }
@@ -91,9 +92,9 @@ public class LiteralBaselineBenchmarks
         }
     }
 
-    private static double[] Synchronized(double[] weights)
+    private static GradientDiagnostics Synchronized(GradientDiagnostics diagnostics)
     {
         TorchDevice.Synchronize();
-        return weights;
+        return diagnostics;
     }
 }

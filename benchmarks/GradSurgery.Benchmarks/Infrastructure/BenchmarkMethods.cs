@@ -1,24 +1,23 @@
 namespace GradSurgery.Benchmarks.Infrastructure;
 
-/// <summary>The methods every benchmark group names, by their benchmark label: the one place that maps a label to an aggregator.</summary>
+/// <summary>
+/// The methods every benchmark group names, taken from <see cref="WeightingCatalog"/>: a label is the
+/// catalogue name without hyphens (a valid benchmark method name, e.g. "AlignedMTL" for "Aligned-MTL").
+/// </summary>
 public static class BenchmarkMethods
 {
+    /// <summary>Seed of PCGrad's random order, so that runs repeat.</summary>
+    private const int Seed = 0;
+
     /// <summary>Every method, as the aggregation benchmarks run them.</summary>
-    public static IReadOnlyList<string> All { get; } = ["Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
+    public static IReadOnlyList<string> All { get; } = [.. WeightingCatalog.Names.Select(name => name.Replace("-", "", StringComparison.Ordinal))];
 
     /// <summary>The methods of the training-step benchmarks: Mean is left out, under Adam it is Sum scaled by 1/T.</summary>
     public static IReadOnlyList<string> Training { get; } = [.. All.Where(name => name != "Mean")];
 
-    /// <summary>A fresh aggregator for <paramref name="name"/> (PCGrad with a fixed seed, so runs repeat).</summary>
-    public static GramianWeightedAggregator Create(string name) => name switch
-    {
-        "Mean" => new Mean(),
-        "Sum" => new Sum(),
-        "MGDA" => new Mgda(),
-        "PCGrad" => new PCGrad(seed: 0),
-        "CAGrad" => new CAGrad(),
-        "GradOPS" => new GradOps(),
-        "AlignedMTL" => new AlignedMtl(),
-        _ => throw new ArgumentOutOfRangeException(nameof(name), name, $"Known methods: {string.Join(", ", All)}."),
-    };
+    /// <summary>A fresh weighting for <paramref name="label"/> with the catalogue's defaults.</summary>
+    public static IGramianWeighting Weighting(string label) => WeightingCatalog.Create(label, Seed);
+
+    /// <summary>A fresh aggregator for <paramref name="label"/>.</summary>
+    public static IGradientAggregator Create(string label) => new GramianWeightedAggregator(Weighting(label));
 }

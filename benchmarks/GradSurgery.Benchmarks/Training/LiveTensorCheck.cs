@@ -37,7 +37,7 @@ public static class LiveTensorCheck
             var parts = scenario.Split(':');
             using var model = new MultiHeadMlp("1M", TaskCount, TorchDevice.Current);
             var inner = optim.Adam(model.Parameters, lr: 1e-4);
-            using var optimizer = parts[0] == "Plain" ? null : new GradientSurgeryOptimizer(inner, BenchmarkMethods.Create(parts[1]), model.Trunk.parameters());
+            using var optimizer = parts[0] == "Plain" ? null : new GradientSurgeryOptimizer(inner, BenchmarkMethods.Weighting(parts[1]), new GradientSurgeryOptions { SharedParameters = model.Trunk.parameters() });
             long earlyCount = 0;
             double earlyRss = 0;
             for (var step = 1; step <= late; step++)

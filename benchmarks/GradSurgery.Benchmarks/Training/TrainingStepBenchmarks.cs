@@ -61,7 +61,7 @@ public class TrainingStepBenchmarks
         var parts = Scenario.Split(':');
         if (parts.Length == 2)
         {
-            _wrapper = new GradientSurgeryOptimizer(_inner, BenchmarkMethods.Create(parts[1]), _model.Trunk.parameters());
+            _wrapper = new GradientSurgeryOptimizer(_inner, BenchmarkMethods.Weighting(parts[1]), new GradientSurgeryOptions { SharedParameters = _model.Trunk.parameters() });
         }
 
         _step = parts[0] switch
@@ -78,7 +78,7 @@ public class TrainingStepBenchmarks
         if (parts[0] is "InnerStep" or "Collect")
         {
             // Gradients to step with, and (for Collect) the wrapper that collects them.
-            _wrapper = new GradientSurgeryOptimizer(_inner, new Sum(), _model.Trunk.parameters());
+            _wrapper = new GradientSurgeryOptimizer(_inner, new Sum(), new GradientSurgeryOptions { SharedParameters = _model.Trunk.parameters() });
             WrapperStep();
         }
     }

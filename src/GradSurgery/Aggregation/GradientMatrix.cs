@@ -42,6 +42,13 @@ internal static class GradientMatrix
     public static ScalarType AccumulationType(ScalarType dtype) =>
         dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
+    /// <summary><paramref name="gradients"/> itself in float32/float64; a float32 copy (in the current dispose scope) of float16/bfloat16.</summary>
+    public static Tensor Accumulated(Tensor gradients)
+    {
+        var accumulation = AccumulationType(gradients.dtype);
+        return gradients.dtype == accumulation ? gradients : gradients.to_type(accumulation);
+    }
+
     /// <summary>
     /// M = G·Gᵀ on the device (one GEMM, one read of G), copied to the host as double: the only
     /// data besides the weights that crosses to the host. A NaN or infinity anywhere in G shows on
@@ -63,7 +70,7 @@ internal static class GradientMatrix
         for (var i = 0; i < n; i++)
         {
             if (!double.IsFinite(matrix[i, i]))
-                throw new ArgumentException($"The gradient of task {i} contains NaN or infinite values (or its squared norm overflows {accumulated.dtype}).", "gradients");
+                throw new NonFiniteGradientException(i, $"The gradient of task {i} contains NaN or infinite values (or its squared norm overflows {accumulated.dtype}); nothing was applied.", "gradients");
         }
         var precision = accumulated.dtype == ScalarType.Float64 ? Gramian.DoublePrecisionEpsilon : Gramian.SinglePrecisionEpsilon;
         return new Gramian(matrix, precision);

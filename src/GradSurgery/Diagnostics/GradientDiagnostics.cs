@@ -5,77 +5,109 @@ namespace GradSurgery;
 
 /// <summary>
 /// What the Gram matrix M = G·Gᵀ says about one step's task gradients, and the weights applied.
-/// Computed on the host from the T×T matrix already there: no extra pass over the gradients.
+/// Everything comes from the T×T matrix already on the host (no pass over the gradients), and each
+/// figure is computed only when first read: an aggregation whose diagnostics nobody reads pays for
+/// none of them (the condition number needs an eigendecomposition).
 /// </summary>
+/// <remarks>Immutable once created; safe to read from several threads.</remarks>
 public sealed class GradientDiagnostics
 {
-    private readonly double[] _norms;
-    private readonly double[,] _cosines;
     private readonly double[] _weights;
+    private double[]? _norms;
+    private double[,]? _cosines;
+    private int? _conflictingPairs;
+    private double? _conditionNumber;
+    private double? _updateNorm;
 
-    /// <summary>Computes the diagnostics of <paramref name="gramian"/> and the task <paramref name="weights"/> applied to it.</summary>
-    /// <exception cref="ArgumentNullException">An argument is null.</exception>
-    /// <exception cref="ArgumentException">The weights do not have one entry per task.</exception>
-    public GradientDiagnostics(Gramian gramian, IReadOnlyList<double> weights)
+    /// <summary>Diagnostics of <paramref name="gramian"/> with the task <paramref name="weights"/> applied to it (copied).</summary>
+    internal GradientDiagnostics(Gramian gramian, double[] weights)
     {
-        ArgumentNullException.ThrowIfNull(gramian);
-        ArgumentNullException.ThrowIfNull(weights);
-        var n = gramian.TaskCount;
-        if (weights.Count != n)
-            throw new ArgumentException($"Expected {n} weights, one per task; got {weights.Count}.", nameof(weights));
-        _weights = new double[n];
-        _norms = new double[n];
-        _cosines = new double[n, n];
-        for (var i = 0; i < n; i++)
-        {
-            _weights[i] = weights[i];
-            _norms[i] = Math.Sqrt(Math.Max(gramian[i, i], 0));
-        }
-        var conflicts = 0;
-        for (var i = 0; i < n; i++)
-        {
-            for (var j = 0; j < n; j++)
-            {
-                var denominator = _norms[i] * _norms[j];
-                _cosines[i, j] = denominator > 0 ? Math.Clamp(gramian[i, j] / denominator, -1, 1) : 0;
-                if (j > i && gramian[i, j] < 0)
-                    conflicts++;
-            }
-        }
-        ConflictingPairs = conflicts;
-        var smallest = gramian.Eigenvalues[0];
-        var largest = gramian.LargestEigenvalue;
-        ConditionNumber = largest > 0 && smallest > gramian.RankTolerance
-            ? Math.Sqrt(largest / smallest)
-            : double.PositiveInfinity;
-        UpdateNorm = Math.Sqrt(Math.Max(gramian.QuadraticForm(_weights), 0));
+        Gramian = gramian;
+        _weights = (double[])weights.Clone();
+        Weights = Array.AsReadOnly(_weights);
     }
 
+    /// <summary>The Gram matrix of the step's task gradients (for a representation-mode step, of ∂Lₜ/∂Z).</summary>
+    public Gramian Gramian { get; }
+
     /// <summary>Number of tasks T.</summary>
-    public int TaskCount => _norms.Length;
+    public int TaskCount => _weights.Length;
 
     /// <summary>The weights w applied: the update is Σₜ wₜ·gₜ.</summary>
-    public IReadOnlyList<double> Weights => _weights;
+    public IReadOnlyList<double> Weights { get; }
 
     /// <summary>Euclidean norm ‖gₜ‖ of each task gradient (√Mₜₜ).</summary>
-    public IReadOnlyList<double> GradientNorms => _norms;
+    public IReadOnlyList<double> GradientNorms => Array.AsReadOnly(Norms);
 
     /// <summary>Euclidean norm of the update Σₜ wₜ·gₜ (√(wᵀMw)).</summary>
-    public double UpdateNorm { get; }
+    public double UpdateNorm => _updateNorm ??= Math.Sqrt(Math.Max(Gramian.QuadraticForm(_weights), 0));
 
     /// <summary>Number of task pairs i &lt; j whose gradients conflict (gᵢ·gⱼ &lt; 0).</summary>
-    public int ConflictingPairs { get; }
+    public int ConflictingPairs => _conflictingPairs ??= CountConflicts();
 
     /// <summary>
     /// Condition number κ = √(λmax/λmin) of the gradient system, with λ the eigenvalues of M
     /// (Aligned-MTL §3, its stability criterion). +∞ when the gradients are linearly dependent
     /// (λmin at or below <see cref="Gramian.RankTolerance"/>) or all zero.
     /// </summary>
-    public double ConditionNumber { get; }
+    public double ConditionNumber => _conditionNumber ??= ComputeConditionNumber();
 
     /// <summary>Cosine similarity of the gradients of tasks <paramref name="i"/> and <paramref name="j"/>; 0 when either is zero.</summary>
-    public double Cosine(int i, int j) => _cosines[i, j];
+    /// <exception cref="IndexOutOfRangeException">An index is outside 0 … T−1.</exception>
+    public double Cosine(int i, int j) => Cosines[i, j];
 
     /// <summary>A copy of the T×T cosine-similarity matrix.</summary>
-    public double[,] CosineMatrix() => (double[,])_cosines.Clone();
+    public double[,] CosineMatrix() => (double[,])Cosines.Clone();
+
+    /// <summary>The weights as the array handed to the combine (internal: never exposed for writing).</summary>
+    internal double[] WeightArray => _weights;
+
+    private double[] Norms => _norms ??= ComputeNorms();
+
+    private double[,] Cosines => _cosines ??= ComputeCosines();
+
+    private double[] ComputeNorms()
+    {
+        var norms = new double[TaskCount];
+        for (var i = 0; i < norms.Length; i++)
+            norms[i] = Math.Sqrt(Math.Max(Gramian[i, i], 0));
+        return norms;
+    }
+
+    private double[,] ComputeCosines()
+    {
+        var n = TaskCount;
+        var norms = Norms;
+        var cosines = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                var denominator = norms[i] * norms[j];
+                cosines[i, j] = denominator > 0 ? Math.Clamp(Gramian[i, j] / denominator, -1, 1) : 0;
+            }
+        }
+        return cosines;
+    }
+
+    private int CountConflicts()
+    {
+        var conflicts = 0;
+        for (var i = 0; i < TaskCount; i++)
+        {
+            for (var j = i + 1; j < TaskCount; j++)
+            {
+                if (Gramian[i, j] < 0)
+                    conflicts++;
+            }
+        }
+        return conflicts;
+    }
+
+    private double ComputeConditionNumber()
+    {
+        var smallest = Gramian.Eigenvalues[0];
+        var largest = Gramian.LargestEigenvalue;
+        return largest > 0 && smallest > Gramian.RankTolerance ? Math.Sqrt(largest / smallest) : double.PositiveInfinity;
+    }
 }

@@ -22,30 +22,30 @@ public class AggregatorTensorTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Float64_aggregation_equals_the_host_computation(string name, Func<GramianWeightedAggregator> create)
+    public void Float64_aggregation_equals_the_host_computation(string name, Func<IGramianWeighting> create)
     {
         var g = GradientCases.Conflicting(4, 3);
         using var scope = NewDisposeScope();
         var tensor = FromArray(g, ScalarType.Float64);
         var before = tensor.clone();
-        var d = create().Aggregate(tensor).data<double>().ToArray();
+        var d = create().Aggregator().Aggregate(tensor).data<double>().ToArray();
         GramSpace.AssertClose(GramSpace.Update(create(), g), d, 1e-12, GramSpace.Scale(g), name);
         Assert.True(tensor.allclose(before, rtol: 0, atol: 0), "the input was modified");
     }
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Output_keeps_dtype_and_device_and_reduced_precision_agrees_with_float32(string name, Func<GramianWeightedAggregator> create)
+    public void Output_keeps_dtype_and_device_and_reduced_precision_agrees_with_float32(string name, Func<IGramianWeighting> create)
     {
         var g = GradientCases.Conflicting(3, 4);
         using var scope = NewDisposeScope();
-        var reference = create().Aggregate(FromArray(g, ScalarType.Float32));
+        var reference = create().Aggregator().Aggregate(FromArray(g, ScalarType.Float32));
         Assert.Equal(ScalarType.Float32, reference.dtype);
         Assert.Equal(new long[] { GradientCases.Parameters }, reference.shape);
         var scale = GramSpace.Scale(g);
         foreach (var (dtype, tolerance) in new[] { (ScalarType.Float16, 4e-3), (ScalarType.BFloat16, 3e-2), (ScalarType.Float64, 1e-5) })
         {
-            var d = create().Aggregate(FromArray(g, dtype));
+            var d = create().Aggregator().Aggregate(FromArray(g, dtype));
             Assert.Equal(dtype, d.dtype);
             Assert.Equal(DeviceType.CPU, d.device_type);
             var error = (d.to_type(ScalarType.Float64) - reference.to_type(ScalarType.Float64)).abs().max().item<double>();
@@ -62,12 +62,12 @@ public class AggregatorTensorTests
     private static void AssertKeepsDevice(string device)
     {
         using var scope = NewDisposeScope();
-        foreach (var (_, factory) in Methods().Select(m => ((string)m[0], (Func<GramianWeightedAggregator>)m[1])))
+        foreach (var (_, factory) in Methods().Select(m => ((string)m[0], (Func<IGramianWeighting>)m[1])))
         {
             foreach (var dtype in new[] { ScalarType.Float16, ScalarType.BFloat16, ScalarType.Float32, ScalarType.Float64 })
             {
                 var g = FromArray(GradientCases.Conflicting(3, 9), dtype, device);
-                var d = factory().Aggregate(g);
+                var d = factory().Aggregator().Aggregate(g);
                 Assert.Equal(g.device_type, d.device_type);
                 Assert.Equal(dtype, d.dtype);
             }
@@ -100,7 +100,7 @@ public class AggregatorTensorTests
         var g = FromArray(GradientCases.Conflicting(3, 2), ScalarType.Float32);
         var buffer = torch.full(GradientCases.Parameters, float.NaN);
         var alias = buffer.narrow(0, 0, 3);
-        var weights = new Mean().Aggregate(g, buffer);
+        var weights = new Mean().Aggregator().Aggregate(g, buffer).Weights;
         Assert.True(alias.allclose(g.mean(new long[] { 0 }).narrow(0, 0, 3), rtol: 1e-6, atol: 1e-6), "the buffer was replaced, not written in place");
         Assert.True(buffer.allclose(g.mean(new long[] { 0 }), rtol: 1e-6, atol: 1e-6));
         Assert.Equal(new[] { 1.0 / 3, 1.0 / 3, 1.0 / 3 }, weights, new ToleranceComparer(1e-15));
@@ -110,9 +110,8 @@ public class AggregatorTensorTests
     public void Diagnostics_report_norms_cosines_conflicts_and_condition_number()
     {
         using var scope = NewDisposeScope();
-        var pcgrad = new PCGrad(order: PCGradTaskOrder.Fixed);
-        pcgrad.Aggregate(torch.tensor(new double[] { -4, 1, 1, 6, 1, 1 }, new long[] { 2, 3 }));
-        var diagnostics = pcgrad.LastDiagnostics!;
+        var pcgrad = new PCGrad(order: PCGradTaskOrder.Fixed).Aggregator();
+        var diagnostics = pcgrad.Aggregate(torch.tensor(new double[] { -4, 1, 1, 6, 1, 1 }, new long[] { 2, 3 }), torch.empty(3, dtype: ScalarType.Float64));
         Assert.Equal(Math.Sqrt(18), diagnostics.GradientNorms[0], 12);
         Assert.Equal(Math.Sqrt(38), diagnostics.GradientNorms[1], 12);
         Assert.Equal(-22 / Math.Sqrt(18 * 38), diagnostics.Cosine(0, 1), 12);
@@ -127,9 +126,8 @@ public class AggregatorTensorTests
     public void Dependent_gradients_have_infinite_condition_number()
     {
         using var scope = NewDisposeScope();
-        var mean = new Mean();
-        mean.Aggregate(torch.tensor(new double[] { 1, 2, 2, 4 }, new long[] { 2, 2 }));
-        Assert.Equal(double.PositiveInfinity, mean.LastDiagnostics!.ConditionNumber);
+        var diagnostics = new Mean().Aggregator().Aggregate(torch.tensor(new double[] { 1, 2, 2, 4 }, new long[] { 2, 2 }), torch.empty(2, dtype: ScalarType.Float64));
+        Assert.Equal(double.PositiveInfinity, diagnostics.ConditionNumber);
     }
 
     public static IEnumerable<object[]> BadInputs()
@@ -149,9 +147,9 @@ public class AggregatorTensorTests
     {
         using var scope = NewDisposeScope();
         var input = create();
-        foreach (var (_, factory) in Methods().Select(m => ((string)m[0], (Func<GramianWeightedAggregator>)m[1])))
+        foreach (var (_, factory) in Methods().Select(m => ((string)m[0], (Func<IGramianWeighting>)m[1])))
         {
-            var e = Assert.ThrowsAny<ArgumentException>(() => factory().Aggregate(input));
+            var e = Assert.ThrowsAny<ArgumentException>(() => factory().Aggregator().Aggregate(input));
             Assert.Contains(expected, e.Message);
             Assert.NotNull(name);
         }
@@ -163,10 +161,10 @@ public class AggregatorTensorTests
         using var scope = NewDisposeScope();
         var g = torch.tensor(new float[] { 1, 2, float.NaN, 4 }, new long[] { 2, 2 });
         var destination = torch.tensor(new float[] { 7, 8 });
-        Assert.ThrowsAny<ArgumentException>(() => new Sum().Aggregate(g, destination));
+        Assert.ThrowsAny<ArgumentException>(() => new Sum().Aggregator().Aggregate(g, destination));
         Assert.Equal(new float[] { 7, 8 }, destination.data<float>().ToArray());
-        Assert.Contains("[P] vector with P = 2", Assert.Throws<ArgumentException>(() => new Sum().Aggregate(torch.ones(2, 2), torch.ones(3))).Message);
-        Assert.Contains("dtype", Assert.Throws<ArgumentException>(() => new Sum().Aggregate(torch.ones(2, 2), torch.ones(2, dtype: ScalarType.Float64))).Message);
+        Assert.Contains("[P] vector with P = 2", Assert.Throws<ArgumentException>(() => new Sum().Aggregator().Aggregate(torch.ones(2, 2), torch.ones(3))).Message);
+        Assert.Contains("dtype", Assert.Throws<ArgumentException>(() => new Sum().Aggregator().Aggregate(torch.ones(2, 2), torch.ones(2, dtype: ScalarType.Float64))).Message);
     }
 
     [Fact]
@@ -175,7 +173,7 @@ public class AggregatorTensorTests
         using var scope = NewDisposeScope();
         var g = FromArray(GradientCases.Conflicting(4, 2), ScalarType.Float16);
         var buffer = torch.zeros(GradientCases.Parameters, dtype: ScalarType.Float16);
-        var aggregator = new CAGrad();
+        var aggregator = new CAGrad().Aggregator();
         aggregator.Aggregate(g, buffer);
         var live = Tensor.TotalCount;
         for (var i = 0; i < 50; i++)

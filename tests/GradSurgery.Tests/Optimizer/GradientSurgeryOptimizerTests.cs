@@ -34,16 +34,16 @@ public class GradientSurgeryOptimizerTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Shared_grad_is_the_aggregate_and_heads_get_their_own_gradient(string name, Func<GramianWeightedAggregator> create)
+    public void Shared_grad_is_the_aggregate_and_heads_get_their_own_gradient(string name, Func<IGramianWeighting> create)
     {
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel(tasks: 3);
         var (x, y) = TwoHeadModel.Data(16, tasks: 3);
         var (g, heads) = HandComputed(model, x, y);
-        var expected = create().Aggregate(g);
+        var expected = create().Aggregator().Aggregate(g);
         foreach (var inferred in new[] { true, false })
         {
-            using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.1), create(), inferred ? null : model.SharedParameters);
+            using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.1), create(), new GradientSurgeryOptions { SharedParameters = inferred ? null : model.SharedParameters });
             for (var call = 0; call < 2; call++)
             {
                 opt.zero_grad();
@@ -78,7 +78,7 @@ public class GradientSurgeryOptimizerTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Representation_mode_weights_come_from_the_representation_gradients(string name, Func<GramianWeightedAggregator> create)
+    public void Representation_mode_weights_come_from_the_representation_gradients(string name, Func<IGramianWeighting> create)
     {
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel(tasks: 3);
@@ -119,7 +119,7 @@ public class GradientSurgeryOptimizerTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Training_lowers_both_conflicting_task_losses_with_Adam_and_SGD_momentum(string name, Func<GramianWeightedAggregator> create)
+    public void Training_lowers_both_conflicting_task_losses_with_Adam_and_SGD_momentum(string name, Func<IGramianWeighting> create)
     {
         using var scope = NewDisposeScope();
         var (x, y) = TwoHeadModel.Data(64);
@@ -149,7 +149,7 @@ public class GradientSurgeryOptimizerTests
 
     [Theory]
     [MemberData(nameof(Methods))]
-    public void Accumulating_micro_batches_equals_one_step_on_the_whole_batch(string name, Func<GramianWeightedAggregator> create)
+    public void Accumulating_micro_batches_equals_one_step_on_the_whole_batch(string name, Func<IGramianWeighting> create)
     {
         using var scope = NewDisposeScope();
         var (x, y) = TwoHeadModel.Data(24);
@@ -231,7 +231,7 @@ public class GradientSurgeryOptimizerTests
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel();
         var (x, y) = TwoHeadModel.Data(8);
-        using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new Mgda(), nonFinite: NonFiniteGradientPolicy.SkipStep);
+        using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new Mgda(), new GradientSurgeryOptions { NonFinite = NonFiniteGradientPolicy.SkipStep });
         opt.zero_grad();
         opt.Backward(model.Losses(x, y).Losses);
         opt.step();
@@ -259,8 +259,8 @@ public class GradientSurgeryOptimizerTests
         var a = new Parameter(torch.ones(2, dtype: ScalarType.Float64));
         var b = new Parameter(torch.ones(2, dtype: ScalarType.Float32));
         var frozen = new Parameter(torch.ones(2), requires_grad: false);
-        Assert.Contains("different dtypes", Assert.Throws<ArgumentException>(() => new GradientSurgeryOptimizer(torch.optim.SGD(new[] { a, b }, 0.1), new Sum(), new[] { a, b })).Message);
-        Assert.Contains("frozen", Assert.Throws<ArgumentException>(() => new GradientSurgeryOptimizer(torch.optim.SGD(new[] { a }, 0.1), new Sum(), new[] { frozen })).Message);
+        Assert.Contains("different dtypes", Assert.Throws<ArgumentException>(() => new GradientSurgeryOptimizer(torch.optim.SGD(new[] { a, b }, 0.1), new Sum(), new GradientSurgeryOptions { SharedParameters = new[] { a, b } })).Message);
+        Assert.Contains("frozen", Assert.Throws<ArgumentException>(() => new GradientSurgeryOptimizer(torch.optim.SGD(new[] { a }, 0.1), new Sum(), new GradientSurgeryOptions { SharedParameters = new[] { frozen } })).Message);
     }
 
     [Fact]
@@ -293,7 +293,8 @@ public class GradientSurgeryOptimizerTests
         var (x, y) = TwoHeadModel.Data(8);
         var writer = new StringWriter();
         using var log = new DiagnosticsCsvLog(writer);
-        using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.01), new GradOps()) { DiagnosticsSink = log.Append };
+        using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.01), new GradOps());
+        opt.Aggregated += log.Append;
         for (var step = 0; step < 3; step++)
         {
             opt.zero_grad();

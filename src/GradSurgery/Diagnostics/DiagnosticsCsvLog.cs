@@ -8,7 +8,7 @@ namespace GradSurgery;
 /// <summary>
 /// Writes one CSV row of <see cref="GradientDiagnostics"/> per aggregation: step, conflicting pairs, κ,
 /// update norm, then each task's weight and gradient norm. Attach it with
-/// <c>optimizer.DiagnosticsSink = log.Append</c>.
+/// <c>optimizer.Aggregated += log.Append</c>.
 /// </summary>
 public sealed class DiagnosticsCsvLog : IDisposable
 {

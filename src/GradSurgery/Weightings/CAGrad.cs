@@ -12,11 +12,15 @@ namespace GradSurgery;
 /// <para>The dual is solved to optimality (see the tests' KKT checks), not to the 1e-6 tolerance of
 /// the authors' SLSQP call, so its objective is never above theirs.</para>
 /// <para>c = 0 gives the mean gradient. With c ≥ 1 the update never conflicts with any task. Where the
-/// mean gradient is zero, or the optimal g_w is zero (the origin is in the convex hull of the
-/// gradients, ‖g_w‖ below 1e-7 of the largest gradient norm), d = g₀: the formula's direction
-/// g_w/‖g_w‖ is undefined there and the official code's 1e-8 offsets make it arbitrary.</para>
+/// mean gradient is zero, d = g₀ = 0 (the ball is a point).</para>
+/// <para>Where the optimal g_w is zero (the origin is in the convex hull of the gradients; ‖g_w‖ below
+/// 1e-7 of the largest gradient norm), the formula's direction g_w/‖g_w‖ is undefined (the official
+/// code's 1e-8 offsets make it arbitrary) and the primal's optimal value is 0: every d in the ball
+/// with gᵢ·d ≥ 0 for all i is optimal. The update is the one closest to g₀, the Euclidean projection
+/// of g₀ onto the cone {d : gᵢ·d ≥ 0 ∀i}, which strong duality places inside the ball; in Gram space
+/// d = g₀ + Σᵢ vᵢ·gᵢ with v ≥ 0 minimising ½vᵀMv + vᵀM·𝟙/T. It conflicts with no task, unlike g₀.</para>
 /// </remarks>
-public sealed class CAGrad : GramianWeightedAggregator
+public sealed class CAGrad : IGramianWeighting
 {
     /// <summary>The default radius factor, c = 0.5, as the paper's and LibMTL's experiments.</summary>
     public const double DefaultC = 0.5;
@@ -29,11 +33,12 @@ public sealed class CAGrad : GramianWeightedAggregator
     {
         if (!(c >= 0) || double.IsPositiveInfinity(c))
             throw new ArgumentOutOfRangeException(nameof(c), c, "c must be finite and ≥ 0.");
-        if (!Enum.IsDefined(rescale))
-            throw new ArgumentOutOfRangeException(nameof(rescale), rescale, "Allowed: None, OnePlusCSquared, OnePlusC.");
         C = c;
-        Rescale = rescale;
+        Rescale = EnumArgument.Defined(rescale, nameof(rescale));
     }
+
+    /// <inheritdoc />
+    public string Name => "CAGrad";
 
     /// <summary>Radius factor c.</summary>
     public double C { get; }
@@ -42,7 +47,7 @@ public sealed class CAGrad : GramianWeightedAggregator
     public CAGradRescale Rescale { get; }
 
     /// <summary>The weights of d = Σᵢ (1/T + λ·wᵢ)·gᵢ with λ = c‖g₀‖/‖g_w‖, times the rescale factor.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;
@@ -58,6 +63,10 @@ public sealed class CAGrad : GramianWeightedAggregator
             {
                 for (var i = 0; i < n; i++)
                     weights[i] += rho / gwNorm * w[i];
+            }
+            else
+            {
+                weights = DualConeProjection.Solve(gramian.Values, weights);
             }
         }
         var factor = Rescale switch
@@ -75,7 +84,7 @@ public sealed class CAGrad : GramianWeightedAggregator
     /// The dual weights w on the simplex that minimise g_w·g₀ + c‖g₀‖·‖g_w‖ (Algorithm 1, step 1);
     /// the mean weights 1/T when c‖g₀‖ = 0 (every w is then optimal).
     /// </summary>
-    public double[] DualWeights(Gramian gramian)
+    internal double[] DualWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;

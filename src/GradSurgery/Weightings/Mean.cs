@@ -1,10 +1,13 @@
 namespace GradSurgery;
 
 /// <summary>The plain average of the task gradients, (1/T)·Σₜ gₜ: the baseline every method is compared with.</summary>
-public sealed class Mean : GramianWeightedAggregator
+public sealed class Mean : IGramianWeighting
 {
+    /// <inheritdoc />
+    public string Name => "Mean";
+
     /// <summary>wₜ = 1/T.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
         System.ArgumentNullException.ThrowIfNull(gramian);
         var weights = new double[gramian.TaskCount];

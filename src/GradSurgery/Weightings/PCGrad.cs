@@ -15,26 +15,29 @@ namespace GradSurgery;
 /// Pytorch-PCGrad do. gᵢ^PC·gᵢ starts at ‖gᵢ‖² &gt; 0, so j = i only matters when earlier projections
 /// turned gᵢ^PC against its own gradient; it is then projected back to orthogonal to it.</para>
 /// <para>With T = 2 the result never conflicts with either task. Zero gradients are never projected on.</para>
+/// <para>The random task order is this weighting's state (<see cref="IStatefulWeighting"/>): use one
+/// instance per training run and thread; <see cref="Reset"/> replays the order from the start.</para>
 /// </remarks>
-public sealed class PCGrad : GramianWeightedAggregator
+public sealed class PCGrad : IStatefulWeighting
 {
-    private readonly Random _random;
+    private readonly int _seed;
+    private Random _random;
 
     /// <summary>Creates PCGrad.</summary>
     /// <param name="reduction">Sum of the projected gradients (default, as the paper) or their mean.</param>
     /// <param name="order">Random task order per task (default, as the paper) or fixed index order.</param>
-    /// <param name="seed">Seed of the random task order; null draws one from the system.</param>
+    /// <param name="seed">Seed of the random task order; null draws one from the system (once, so that <see cref="Reset"/> replays it).</param>
     /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined.</exception>
     public PCGrad(PCGradReduction reduction = PCGradReduction.Sum, PCGradTaskOrder order = PCGradTaskOrder.Random, int? seed = null)
     {
-        if (!Enum.IsDefined(reduction))
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Allowed: Sum, Mean.");
-        if (!Enum.IsDefined(order))
-            throw new ArgumentOutOfRangeException(nameof(order), order, "Allowed: Random, Fixed.");
-        Reduction = reduction;
-        Order = order;
-        _random = seed is int s ? new Random(s) : new Random();
+        Reduction = EnumArgument.Defined(reduction, nameof(reduction));
+        Order = EnumArgument.Defined(order, nameof(order));
+        _seed = seed ?? Random.Shared.Next();
+        _random = new Random(_seed);
     }
+
+    /// <inheritdoc />
+    public string Name => "PCGrad";
 
     /// <summary>Sum (default) or mean of the projected gradients.</summary>
     public PCGradReduction Reduction { get; }
@@ -42,8 +45,11 @@ public sealed class PCGrad : GramianWeightedAggregator
     /// <summary>Random (default) or fixed task order.</summary>
     public PCGradTaskOrder Order { get; }
 
+    /// <summary>Restarts the random task order from the seed.</summary>
+    public void Reset() => _random = new Random(_seed);
+
     /// <summary>w = Σᵢ cᵢ (or its mean), with cᵢ the coefficients of gᵢ^PC in the original gradients.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;

@@ -6,8 +6,8 @@ namespace GradSurgery;
 
 /// <summary>
 /// The T×T Gram matrix M = G·Gᵀ of the task gradients (M[i, j] = gᵢ·gⱼ), held on the host in
-/// double precision. Every method of this library computes its task weights from it alone
-/// (see DESIGN.md, "every method is a weighting of the Gram matrix").
+/// double precision. Every Gram-space method of this library (a weighting of the Gram matrix)
+/// computes its task weights from it alone.
 /// </summary>
 /// <remarks>
 /// The matrix is symmetrised on construction ((M + Mᵀ)/2). Its eigendecomposition is computed once,

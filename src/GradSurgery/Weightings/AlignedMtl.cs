@@ -16,10 +16,10 @@ namespace GradSurgery;
 /// which is this times 1/T). All-zero gradients give a zero update (B = I there; the official code
 /// fails on them).</para>
 /// </remarks>
-public sealed class AlignedMtl : GramianWeightedAggregator
+public sealed class AlignedMtl : IGramianWeighting
 {
     /// <summary>Relative eigenvalue cut-off per task, the float32 machine epsilon, as the official code.</summary>
-    public const double RankEpsilon = Gramian.SinglePrecisionEpsilon;
+    internal const double RankEpsilon = Gramian.SinglePrecisionEpsilon;
 
     private readonly double[]? _taskWeights;
 
@@ -30,8 +30,6 @@ public sealed class AlignedMtl : GramianWeightedAggregator
     /// <exception cref="ArgumentException"><paramref name="taskWeights"/> is empty.</exception>
     public AlignedMtl(IReadOnlyList<double>? taskWeights = null, AlignedMtlScale scale = AlignedMtlScale.Min)
     {
-        if (!Enum.IsDefined(scale))
-            throw new ArgumentOutOfRangeException(nameof(scale), scale, "Allowed: Min, Median, Mean.");
         if (taskWeights is not null)
         {
             if (taskWeights.Count == 0)
@@ -44,8 +42,11 @@ public sealed class AlignedMtl : GramianWeightedAggregator
                 _taskWeights[i] = taskWeights[i];
             }
         }
-        Scale = scale;
+        Scale = EnumArgument.Defined(scale, nameof(scale));
     }
+
+    /// <inheritdoc />
+    public string Name => "Aligned-MTL";
 
     /// <summary>The scale mode.</summary>
     public AlignedMtlScale Scale { get; }
@@ -55,12 +56,13 @@ public sealed class AlignedMtl : GramianWeightedAggregator
 
     /// <summary>α = B·w (Algorithm 1).</summary>
     /// <exception cref="ArgumentException">Task weights were given for a different number of tasks.</exception>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
-        var b = BalanceTransformation(gramian);
+        ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;
         if (_taskWeights is not null && _taskWeights.Length != n)
             throw new ArgumentException($"Aligned-MTL was given {_taskWeights.Length} task weights for {n} tasks.", nameof(gramian));
+        var b = BalanceTransformation(gramian);
         var alpha = new double[n];
         for (var i = 0; i < n; i++)
         {
@@ -71,7 +73,7 @@ public sealed class AlignedMtl : GramianWeightedAggregator
     }
 
     /// <summary>B = √s·V·Λ^(-1/2)·Vᵀ over the eigenpairs above the cut-off (the identity when none is).</summary>
-    public double[,] BalanceTransformation(Gramian gramian)
+    internal double[,] BalanceTransformation(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;

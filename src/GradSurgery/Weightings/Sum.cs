@@ -1,10 +1,13 @@
 namespace GradSurgery;
 
 /// <summary>The sum of the task gradients, Σₜ gₜ: the gradient of the summed loss.</summary>
-public sealed class Sum : GramianWeightedAggregator
+public sealed class Sum : IGramianWeighting
 {
+    /// <inheritdoc />
+    public string Name => "Sum";
+
     /// <summary>wₜ = 1.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
         System.ArgumentNullException.ThrowIfNull(gramian);
         var weights = new double[gramian.TaskCount];

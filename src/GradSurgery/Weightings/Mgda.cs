@@ -12,10 +12,13 @@ namespace GradSurgery;
 /// not by a fixed number of Frank–Wolfe steps. The weights sum to 1. When the minimum-norm point is
 /// not unique in w (linearly dependent gradients), d still is.
 /// </remarks>
-public sealed class Mgda : GramianWeightedAggregator
+public sealed class Mgda : IGramianWeighting
 {
+    /// <inheritdoc />
+    public string Name => "MGDA";
+
     /// <summary>w = argmin_{w ≥ 0, Σw = 1} wᵀMw.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         return MinimumNormPoint.Solve(gramian.Values);

@@ -23,7 +23,7 @@ namespace GradSurgery;
 /// below √(T·ε)·‖G′‖, ε the Gram's <see cref="Gramian.RelativePrecision"/>: shorter lengths are not
 /// resolvable from M.</para>
 /// </remarks>
-public sealed class GradOps : GramianWeightedAggregator
+public sealed class GradOps : IGramianWeighting
 {
     /// <summary>Creates GradOPS.</summary>
     /// <param name="alpha">Trade-off exponent α of Eq. 5, any finite real (default 0: G′ itself). α &gt; 0 favours dominating tasks, α &lt; 0 dominated ones.</param>
@@ -38,9 +38,13 @@ public sealed class GradOps : GramianWeightedAggregator
     /// <summary>The trade-off exponent α.</summary>
     public double Alpha { get; }
 
+    /// <inheritdoc />
+    public string Name => "GradOPS";
+
     /// <summary>Weights of Σᵢ wᵢ·g′ᵢ in the original gradients.</summary>
-    public override double[] ComputeWeights(Gramian gramian)
+    public double[] ComputeWeights(Gramian gramian)
     {
+        ArgumentNullException.ThrowIfNull(gramian);
         var projected = DeconflictedCoefficients(gramian);
         var n = gramian.TaskCount;
         var rankTolerance = gramian.RankTolerance;
@@ -70,7 +74,7 @@ public sealed class GradOps : GramianWeightedAggregator
     /// The coefficients of the deconflicted gradients: row i holds c with g′ᵢ = Σₖ cₖ·gₖ
     /// (Algorithm 1, lines 3–10).
     /// </summary>
-    public static double[,] DeconflictedCoefficients(Gramian gramian)
+    internal static double[,] DeconflictedCoefficients(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;
