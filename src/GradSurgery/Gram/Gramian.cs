@@ -80,6 +80,9 @@ public sealed class Gramian
 
     internal SymmetricEigen Eigen => _eigen ??= SymmetricEigen.Of(_values);
 
+    /// <summary>Whether the eigendecomposition has been computed (it is lazy; tests check that plain aggregations skip it).</summary>
+    internal bool HasEigendecomposition => _eigen is not null;
+
     /// <summary>A copy of the matrix.</summary>
     public double[,] ToArray() => (double[,])_values.Clone();
 

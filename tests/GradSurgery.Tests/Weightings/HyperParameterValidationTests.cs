@@ -34,12 +34,27 @@ public class HyperParameterValidationTests
     }
 
     [Fact]
-    public void Enums_outside_their_range_are_rejected()
+    public void Enums_outside_their_range_are_rejected_with_the_allowed_names_of_the_enum()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PCGrad((PCGradReduction)7));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new PCGrad(order: (PCGradTaskOrder)7));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new CAGrad(0.5, (CAGradRescale)7));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new AlignedMtl(null, (AlignedMtlScale)7));
+        void AssertRejected(Action create, string parameter, string allowed)
+        {
+            var e = Assert.Throws<ArgumentOutOfRangeException>(create);
+            Assert.Equal(parameter, e.ParamName);
+            Assert.Contains(allowed, e.Message);
+        }
+
+        AssertRejected(() => new PCGrad((PCGradReduction)7), "reduction", "Allowed PCGradReduction values: Sum, Mean.");
+        AssertRejected(() => new PCGrad(order: (PCGradTaskOrder)7), "order", "Allowed PCGradTaskOrder values: Random, Fixed.");
+        AssertRejected(() => new CAGrad(0.5, (CAGradRescale)7), "rescale", "Allowed CAGradRescale values: None, OnePlusCSquared, OnePlusC.");
+        AssertRejected(() => new AlignedMtl(null, (AlignedMtlScale)7), "scale", "Allowed AlignedMtlScale values: Min, Median, Mean.");
+        AssertRejected(() => _ = new GradientSurgeryOptions { NonFinite = (NonFiniteGradientPolicy)7 }, "NonFinite", "Allowed NonFiniteGradientPolicy values: Throw, SkipStep.");
+    }
+
+    [Fact]
+    public void Every_method_rejects_a_null_gramian()
+    {
+        foreach (var weighting in WeightingCatalog.CreateAll(seed: 1))
+            Assert.Equal("gramian", Assert.Throws<ArgumentNullException>(() => weighting.ComputeWeights(null!)).ParamName);
     }
 
     [Fact]
