@@ -84,7 +84,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         Aggregator = aggregator;
         NonFinite = options.NonFinite;
         if (options.SharedParameters is { } shared)
-            _explicitShared = ValidateExplicitShared(shared, inner);
+            _explicitShared = SharedParameterChecks.Explicit(shared, inner);
     }
 
     /// <summary>The wrapped optimizer.</summary>
@@ -286,24 +286,4 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         _buffer = null;
         _shared = null;
     }
-
-    private static Parameter[] ValidateExplicitShared(IEnumerable<Parameter> sharedParameters, torch.optim.Optimizer inner)
-    {
-        var shared = sharedParameters.Distinct().ToArray();
-        if (shared.Length == 0)
-            throw new ArgumentException("The shared parameter list is empty.", ParameterName);
-        if (shared.Any(p => p is null))
-            throw new ArgumentException("The shared parameter list holds a null entry.", ParameterName);
-        if (shared.Any(p => !p.requires_grad))
-            throw new ArgumentException("A shared parameter is frozen (requires_grad = false).", ParameterName);
-        var owned = new HashSet<Parameter>(inner.parameters());
-        var foreign = Array.FindIndex(shared, p => !owned.Contains(p));
-        if (foreign >= 0)
-            throw new ArgumentException($"Shared parameter {foreign} (shape [{string.Join(", ", shared[foreign].shape)}]) is not among the wrapped optimizer's parameters: it would never be stepped.", ParameterName);
-        SharedParameterChecks.SameDeviceAndType(shared, ParameterName);
-        return shared;
-    }
-
-    /// <summary>How errors name the explicitly given shared parameters.</summary>
-    private const string ParameterName = "options.SharedParameters";
 }

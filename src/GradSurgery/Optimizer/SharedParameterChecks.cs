@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
 using TorchSharp.Modules;
 
 namespace GradSurgery;
@@ -7,6 +9,28 @@ namespace GradSurgery;
 /// <summary>What the per-task buffer needs of the shared parameters: one device, one supported dtype.</summary>
 internal static class SharedParameterChecks
 {
+    /// <summary>How errors name the explicitly given shared parameters.</summary>
+    public const string OptionName = "options.SharedParameters";
+
+    /// <summary>The explicitly given shared parameters, distinct, once checked against the wrapped optimizer.</summary>
+    /// <exception cref="ArgumentException">The list is empty, holds null, a frozen parameter or one the optimizer does not own, or mixes devices or dtypes.</exception>
+    public static Parameter[] Explicit(IEnumerable<Parameter> sharedParameters, torch.optim.Optimizer inner)
+    {
+        var shared = sharedParameters.Distinct().ToArray();
+        if (shared.Length == 0)
+            throw new ArgumentException("The shared parameter list is empty.", OptionName);
+        if (shared.Any(p => p is null))
+            throw new ArgumentException("The shared parameter list holds a null entry.", OptionName);
+        if (shared.Any(p => !p.requires_grad))
+            throw new ArgumentException("A shared parameter is frozen (requires_grad = false).", OptionName);
+        var owned = new HashSet<Parameter>(inner.parameters());
+        var foreign = Array.FindIndex(shared, p => !owned.Contains(p));
+        if (foreign >= 0)
+            throw new ArgumentException($"Shared parameter {foreign} (shape [{string.Join(", ", shared[foreign].shape)}]) is not among the wrapped optimizer's parameters: it would never be stepped.", OptionName);
+        SameDeviceAndType(shared, OptionName);
+        return shared;
+    }
+
     /// <summary>Throws unless every parameter shares the first one's device and dtype, a floating type the aggregators accept.</summary>
     /// <param name="parameters">The shared parameters (at least one).</param>
     /// <param name="parameterName">The argument that named them, or null when they were inferred.</param>

@@ -62,7 +62,7 @@ internal sealed class SharedParameterDiscovery : IDisposable
             var shared = explicitShared ?? trainable.Where(p => reached.GetValueOrDefault(p) >= 2).ToArray();
             if (shared.Length == 0)
                 throw new ArgumentException("No parameter is shared: no trainable parameter is reached by two or more losses. Pass the shared parameters explicitly.", nameof(losses));
-            SharedParameterChecks.SameDeviceAndType(shared, explicitShared is null ? null : "options.SharedParameters");
+            SharedParameterChecks.SameDeviceAndType(shared, explicitShared is null ? null : SharedParameterChecks.OptionName);
             var sharedSet = new HashSet<Parameter>(shared);
             var taskSpecific = trainable.Where(p => !sharedSet.Contains(p) && reached.ContainsKey(p)).ToArray();
             foreach (var p in trainable)
