@@ -11,15 +11,18 @@ namespace GradSurgery;
 public sealed class NonFiniteGradientException : ArgumentException
 {
     /// <summary>Creates the exception for task <paramref name="taskIndex"/>.</summary>
-    /// <param name="taskIndex">The first task found non-finite (0-based).</param>
+    /// <param name="taskIndex">The first task found non-finite (0-based), or null when the value belongs to no single task.</param>
     /// <param name="message">What was found, naming the task.</param>
     /// <param name="parameterName">The argument that carried the values ("gradients", "losses", …).</param>
-    public NonFiniteGradientException(int taskIndex, string message, string? parameterName)
+    public NonFiniteGradientException(int? taskIndex, string message, string? parameterName)
         : base(message, parameterName)
     {
         TaskIndex = taskIndex;
     }
 
-    /// <summary>The first task whose gradient or loss is not finite (0-based).</summary>
-    public int TaskIndex { get; }
+    /// <summary>
+    /// The first task whose gradient or loss is not finite (0-based); null when the value belongs to no
+    /// single task (a gradient of the weighted sum Σ wₜ·Lₜ in representation mode).
+    /// </summary>
+    public int? TaskIndex { get; }
 }

@@ -32,7 +32,10 @@ public sealed class Gramian
     /// <see cref="RankTolerance"/>.
     /// </param>
     /// <exception cref="ArgumentNullException"><paramref name="values"/> is null.</exception>
-    /// <exception cref="ArgumentException">The matrix is empty, not square or has a NaN or infinite entry.</exception>
+    /// <exception cref="ArgumentException">
+    /// The matrix is empty, not square, has a NaN or infinite entry, or is not a Gram matrix: asymmetric or
+    /// not positive semi-definite beyond round-off (64·T·ε·max Mᵢᵢ, ε = <paramref name="relativePrecision"/>).
+    /// </exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="relativePrecision"/> is not in (0, 1).</exception>
     public Gramian(double[,] values, double relativePrecision = DoublePrecisionEpsilon)
     {
@@ -42,7 +45,7 @@ public sealed class Gramian
             throw new ArgumentException($"A Gramian must be a non-empty square matrix; got {values.GetLength(0)}×{values.GetLength(1)}.", nameof(values));
         if (!(relativePrecision > 0 && relativePrecision < 1))
             throw new ArgumentOutOfRangeException(nameof(relativePrecision), relativePrecision, "The relative precision must be in (0, 1).");
-        _values = new double[n, n];
+        var scale = 0.0;
         for (var i = 0; i < n; i++)
         {
             for (var j = 0; j < n; j++)
@@ -50,11 +53,31 @@ public sealed class Gramian
                 var v = values[i, j];
                 if (!double.IsFinite(v))
                     throw new ArgumentException($"The Gramian has a non-finite entry {v} at [{i}, {j}]: a task gradient contains NaN or infinite values, or its squared norm overflows.", nameof(values));
-                _values[i, j] = i == j ? v : 0.5 * (v + values[j, i]);
+            }
+            scale = Math.Max(scale, Math.Abs(values[i, i]));
+        }
+        var tolerance = RoundOffAllowance * n * relativePrecision * scale;
+        _values = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                if (i == j && values[i, i] < -tolerance)
+                    throw new ArgumentException($"The Gramian has a negative diagonal entry {values[i, i]:R} at [{i}, {i}]: a squared norm cannot be negative.", nameof(values));
+                if (Math.Abs(values[i, j] - values[j, i]) > tolerance)
+                    throw new ArgumentException($"The Gramian is not symmetric: [{i}, {j}] = {values[i, j]:R} but [{j}, {i}] = {values[j, i]:R} (inner products gᵢ·gⱼ = gⱼ·gᵢ; allowed round-off {tolerance:E2}).", nameof(values));
+                _values[i, j] = i == j ? values[i, i] : 0.5 * (values[i, j] + values[j, i]);
             }
         }
+        RequirePositiveSemidefinite(_values, tolerance);
         RelativePrecision = relativePrecision;
     }
+
+    /// <summary>
+    /// Round-off allowed in an entry, in units of T·ε·max Mᵢᵢ (ε the <see cref="RelativePrecision"/>): a Gram
+    /// matrix accumulated in that precision is symmetric and positive semi-definite to well within it.
+    /// </summary>
+    private const double RoundOffAllowance = 64;
 
     /// <summary>Number of tasks T (the matrix is T×T).</summary>
     public int TaskCount => _values.GetLength(0);
@@ -94,6 +117,53 @@ public sealed class Gramian
         ArgumentNullException.ThrowIfNull(gradients);
         var g = Matrix<double>.Build.DenseOfArray(gradients);
         return new Gramian((g * g.Transpose()).ToArray());
+    }
+
+    /// <summary>
+    /// Throws unless <paramref name="m"/> is positive semi-definite up to <paramref name="tolerance"/>: a
+    /// Cholesky factorisation with diagonal pivoting, stopping once every remaining pivot is at most the
+    /// tolerance; then the remaining Schur complement must be zero within it (a negative eigenvalue would
+    /// show as a negative pivot or a large off-diagonal entry there).
+    /// </summary>
+    private static void RequirePositiveSemidefinite(double[,] m, double tolerance)
+    {
+        var n = m.GetLength(0);
+        var a = (double[,])m.Clone();
+        var order = new int[n];
+        for (var i = 0; i < n; i++)
+            order[i] = i;
+        for (var k = 0; k < n; k++)
+        {
+            var pivot = k;
+            for (var i = k + 1; i < n; i++)
+            {
+                if (a[order[i], order[i]] > a[order[pivot], order[pivot]])
+                    pivot = i;
+            }
+            (order[k], order[pivot]) = (order[pivot], order[k]);
+            var p = order[k];
+            var d = a[p, p];
+            if (d <= tolerance)
+            {
+                for (var i = k; i < n; i++)
+                {
+                    for (var j = k; j < n; j++)
+                    {
+                        var v = a[order[i], order[j]];
+                        if (v < -tolerance || (i != j && Math.Abs(v) > tolerance))
+                            throw new ArgumentException($"The Gramian is not positive semi-definite (no set of gradients has these inner products): it has a negative eigenvalue beyond the round-off {tolerance:E2}.", "values");
+                    }
+                }
+                return;
+            }
+            for (var i = k + 1; i < n; i++)
+            {
+                var r = order[i];
+                var factor = a[r, p] / d;
+                for (var j = k + 1; j < n; j++)
+                    a[r, order[j]] -= factor * a[p, order[j]];
+            }
+        }
     }
 
     /// <summary>(M·v)ᵢ = Σⱼ M[i, j]·vⱼ.</summary>

@@ -36,6 +36,8 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
 {
     private readonly Parameter[]? _explicitShared;
     private Parameter[]? _shared;
+    private Parameter[] _taskSpecific = [];
+    private int[] _taskOf = [];
     private TaskGradientBuffer? _buffer;
     private bool _skipNextStep;
     private bool _disposed;
@@ -154,6 +156,10 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             for (var t = 1; t < losses.Count; t++)
                 total = total + (losses[t] * diagnostics.Weights[t]);
             total.backward();
+            var trainable = Inner.parameters().Where(p => p.requires_grad).ToArray();
+            var bad = ParameterGradients.FirstNonFinite(trainable);
+            if (bad >= 0)
+                throw new NonFiniteGradientException(null, $"The gradient of Σ wₜ·Lₜ for a parameter of shape [{string.Join(", ", trainable[bad].shape)}] contains NaN or infinite values; nothing was applied.", "losses");
             Publish(diagnostics);
         });
     }
@@ -181,10 +187,21 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     }
 
     /// <inheritdoc />
-    public override IEnumerable<Parameter> parameters() => Inner.parameters();
+    public override IEnumerable<Parameter> parameters()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return Inner.parameters();
+    }
 
     /// <inheritdoc />
-    public override IEnumerable<torch.optim.ILearningRateController> ParamGroups => Inner.ParamGroups;
+    public override IEnumerable<torch.optim.ILearningRateController> ParamGroups
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Inner.ParamGroups;
+        }
+    }
 
     /// <summary>Adds a parameter group to the wrapped optimizer; the shared parameters are re-discovered on the next <c>Backward</c>.</summary>
     public override void add_param_group(ParamGroup param_group)
@@ -236,8 +253,14 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         base.Dispose(disposing);
     }
 
-    private OptimizerHelper InnerHelper => Inner as OptimizerHelper
-        ?? throw new NotSupportedException($"{Inner.GetType().Name} has no state dictionary.");
+    private OptimizerHelper InnerHelper
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return Inner as OptimizerHelper ?? throw new NotSupportedException($"{Inner.GetType().Name} has no state dictionary.");
+        }
+    }
 
     private void DiscoverStructure(IReadOnlyList<Tensor> losses)
     {
@@ -246,6 +269,8 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         _buffer = new TaskGradientBuffer(roles.Shared);
         roles.Seed(_buffer);
         _shared = roles.Shared;
+        _taskSpecific = roles.TaskSpecific;
+        _taskOf = roles.TaskOf;
     }
 
     /// <summary>Aggregates the accumulated rows into the update; the shared <c>.grad</c> point at the update afterwards, whatever happens.</summary>
@@ -253,6 +278,9 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     {
         try
         {
+            var head = ParameterGradients.FirstNonFinite(_taskSpecific);
+            if (head >= 0)
+                throw new NonFiniteGradientException(_taskOf[head], $"The gradient of a parameter only task {_taskOf[head]} reaches (shape [{string.Join(", ", _taskSpecific[head].shape)}]) contains NaN or infinite values; nothing was applied.", "losses");
             Publish(Aggregator.Aggregate(_buffer!.Rows!, _buffer.Update!));
         }
         finally
@@ -285,5 +313,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         _buffer?.Dispose();
         _buffer = null;
         _shared = null;
+        _taskSpecific = [];
+        _taskOf = [];
     }
 }

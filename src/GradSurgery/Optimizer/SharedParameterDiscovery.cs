@@ -17,10 +17,11 @@ internal sealed class SharedParameterDiscovery : IDisposable
 {
     private readonly List<Dictionary<Parameter, Tensor>> _perTask;
 
-    private SharedParameterDiscovery(Parameter[] shared, Parameter[] taskSpecific, List<Dictionary<Parameter, Tensor>> perTask)
+    private SharedParameterDiscovery(Parameter[] shared, Parameter[] taskSpecific, int[] taskOf, List<Dictionary<Parameter, Tensor>> perTask)
     {
         Shared = shared;
         TaskSpecific = taskSpecific;
+        TaskOf = taskOf;
         _perTask = perTask;
     }
 
@@ -30,6 +31,9 @@ internal sealed class SharedParameterDiscovery : IDisposable
     /// <summary>The parameters that one loss reaches and that are not shared: they get that loss's gradient.</summary>
     public Parameter[] TaskSpecific { get; }
 
+    /// <summary>For each of <see cref="TaskSpecific"/>, the first task whose loss reaches it.</summary>
+    public int[] TaskOf { get; }
+
     /// <summary>Back-propagates each of <paramref name="losses"/> and sorts the trainable parameters into shared and task-specific.</summary>
     /// <param name="trainable">The wrapped optimizer's parameters that require grad.</param>
     /// <param name="losses">The validated task losses; each is back-propagated once (the graph is released after the last).</param>
@@ -38,6 +42,7 @@ internal sealed class SharedParameterDiscovery : IDisposable
     public static SharedParameterDiscovery Run(Parameter[] trainable, IReadOnlyList<Tensor> losses, Parameter[]? explicitShared)
     {
         var reached = new Dictionary<Parameter, int>();
+        var firstTask = new Dictionary<Parameter, int>();
         var perTask = new List<Dictionary<Parameter, Tensor>>();
         var saved = trainable.ToDictionary(p => p, p => p.grad);
         try
@@ -55,6 +60,7 @@ internal sealed class SharedParameterDiscovery : IDisposable
                         continue;
                     grads[p] = g.DetachFromDisposeScope();
                     reached[p] = reached.GetValueOrDefault(p) + 1;
+                    firstTask.TryAdd(p, t);
                 }
                 if (grads.Count == 0)
                     throw new ArgumentException($"Loss {t} reaches no trainable parameter of the wrapped optimizer.", nameof(losses));
@@ -67,7 +73,7 @@ internal sealed class SharedParameterDiscovery : IDisposable
             var taskSpecific = trainable.Where(p => !sharedSet.Contains(p) && reached.ContainsKey(p)).ToArray();
             foreach (var p in trainable)
                 p.grad = null;
-            return new SharedParameterDiscovery(shared, taskSpecific, perTask);
+            return new SharedParameterDiscovery(shared, taskSpecific, [.. taskSpecific.Select(p => firstTask[p])], perTask);
         }
         catch
         {

@@ -1,0 +1,56 @@
+using System;
+using Xunit;
+using static TorchSharp.torch;
+
+namespace GradSurgery.Tests.Weightings;
+
+/// <summary>A Gramian must be a Gram matrix: symmetric and positive semi-definite, up to round-off.</summary>
+public class GramianValidationTests
+{
+    [Fact]
+    public void A_negative_diagonal_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 1, 0 }, { 0, -1 } }));
+        Assert.Equal("values", e.ParamName);
+        Assert.StartsWith("The Gramian has a negative diagonal entry -1 at [1, 1]", e.Message);
+    }
+
+    [Fact]
+    public void An_asymmetric_matrix_is_rejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 1, 0.5 }, { -0.5, 1 } }));
+        Assert.StartsWith("The Gramian is not symmetric: [0, 1] = 0.5 but [1, 0] = -0.5", e.Message);
+    }
+
+    [Theory]
+    [InlineData(0.9)]
+    [InlineData(2.0)]
+    public void A_symmetric_matrix_with_a_negative_eigenvalue_is_rejected(double offDiagonal)
+    {
+        // With 0.9 every entry passes Cauchy–Schwarz, yet the determinant is −2.888: no gradients have these products.
+        var m = new double[,] { { 1, offDiagonal, -offDiagonal }, { offDiagonal, 1, offDiagonal }, { -offDiagonal, offDiagonal, 1 } };
+        var e = Assert.Throws<ArgumentException>(() => new Gramian(m));
+        Assert.StartsWith("The Gramian is not positive semi-definite", e.Message);
+        Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 0, 1 }, { 1, 0 } }));
+    }
+
+    [Fact]
+    public void Round_off_of_a_float32_gram_is_accepted()
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(4);
+        var row = randn(1, 100_000);
+        var g = cat(new[] { row, row, row * (1 + 1e-6f), -row }, 0);
+        var gramian = GradSurgery.GradientMatrix.ComputeGramian(g);
+        Assert.Equal(4, gramian.TaskCount);
+        var exact = new double[,] { { 1, 1 + 1e-15 }, { 1 + 1e-15, 1 } };
+        Assert.Equal(2, new Gramian(exact).TaskCount);
+        Assert.Equal(3, new Gramian(new double[3, 3]).TaskCount);
+    }
+
+    [Fact]
+    public void Weightings_called_directly_cannot_receive_an_invalid_matrix()
+    {
+        Assert.Throws<ArgumentException>(() => new Mgda().ComputeWeights(new Gramian(new double[,] { { -1, 0 }, { 0, 1 } })));
+    }
+}
