@@ -28,7 +28,12 @@ var outOption = new Option<FileInfo>("--out")
     DefaultValueFactory = _ => new FileInfo(Path.Combine("artifacts", "samples", "multidigits.png")),
 };
 var deviceOption = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-var root = new RootCommand("Two-digit multi-task benchmark through GradSurgery") { quickOption, epochsOption, seedsOption, outOption, deviceOption };
+var threadsOption = new Option<int>("--threads")
+{
+    Description = "libtorch intra-op threads (0: libtorch's default, one per core; 1 is often fastest on a busy or small machine)",
+    DefaultValueFactory = _ => 0,
+};
+var root = new RootCommand("Two-digit multi-task benchmark through GradSurgery") { quickOption, epochsOption, seedsOption, outOption, deviceOption, threadsOption };
 root.SetAction(parse =>
 {
     var quick = parse.GetValue(quickOption);
@@ -37,6 +42,18 @@ root.SetAction(parse =>
     var trainImages = quick ? QuickTrainImages : FullTrainImages;
     var output = parse.GetValue(outOption)!;
     var device = new Device(parse.GetValue(deviceOption)!);
+    var threads = parse.GetValue(threadsOption);
+    if (threads < 0)
+    {
+        Console.Error.WriteLine("--threads must be 0 (libtorch's default) or more.");
+        return 2;
+    }
+
+    if (threads > 0)
+    {
+        set_num_threads(threads);
+    }
+
     if (epochs < 1 || seeds < 1)
     {
         Console.Error.WriteLine("--epochs and --seeds must be at least 1.");

@@ -23,12 +23,29 @@ var deviceOption = new Option<string>("--device")
     Description = "cpu or cuda (when TorchSharp has a CUDA backend and a GPU)",
     DefaultValueFactory = _ => "cpu",
 };
-var root = new RootCommand("CAGrad paper toy problem (Figure 1) through GradSurgery") { stepsOption, outOption, deviceOption };
+var threadsOption = new Option<int>("--threads")
+{
+    Description = "libtorch intra-op threads (0: libtorch's default, one per core; 1 is often fastest on a busy or small machine)",
+    DefaultValueFactory = _ => 0,
+};
+var root = new RootCommand("CAGrad paper toy problem (Figure 1) through GradSurgery") { stepsOption, outOption, deviceOption, threadsOption };
 root.SetAction(parse =>
 {
     var steps = parse.GetValue(stepsOption);
     var output = parse.GetValue(outOption)!;
     var device = new Device(parse.GetValue(deviceOption)!);
+    var threads = parse.GetValue(threadsOption);
+    if (threads < 0)
+    {
+        Console.Error.WriteLine("--threads must be 0 (libtorch's default) or more.");
+        return 2;
+    }
+
+    if (threads > 0)
+    {
+        set_num_threads(threads);
+    }
+
     if (steps < 1)
     {
         Console.Error.WriteLine("--steps must be at least 1.");
