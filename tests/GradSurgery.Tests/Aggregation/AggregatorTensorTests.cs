@@ -175,9 +175,9 @@ public class AggregatorTensorTests
         var buffer = torch.zeros(GradientCases.Parameters, dtype: ScalarType.Float16);
         var aggregator = new CAGrad().Aggregator();
         aggregator.Aggregate(g, buffer);
-        var live = Tensor.TotalCount;
+        var live = LiveTensors.Count();
         for (var i = 0; i < 50; i++)
             aggregator.Aggregate(g, buffer);
-        Assert.Equal(live, Tensor.TotalCount);
+        Assert.Equal(live, LiveTensors.Count());
     }
 }

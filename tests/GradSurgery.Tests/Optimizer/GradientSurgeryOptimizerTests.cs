@@ -280,9 +280,9 @@ public class GradientSurgeryOptimizerTests
                 opt.step();
             }
             if (step == 10)
-                live = Tensor.TotalCount;
+                live = LiveTensors.Count();
         }
-        Assert.Equal(live, Tensor.TotalCount);
+        Assert.Equal(live, LiveTensors.Count());
     }
 
     [Fact]
