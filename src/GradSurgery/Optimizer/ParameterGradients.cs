@@ -1,5 +1,4 @@
 using System.Collections.Generic;
-using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,8 +13,9 @@ internal static class ParameterGradients
 {
     /// <summary>
     /// The first of <paramref name="parameters"/> whose <c>.grad</c> holds a NaN or an infinity; −1 when
-    /// all are finite or have no gradient. Each gradient is summed in float64, where no sum of finite
-    /// float16/bfloat16/float32/float64 values overflows, and NaN and ±∞ survive the sum.
+    /// all are finite or have no gradient. Each gradient is summed in its own dtype (one read, no
+    /// allocation of its size): NaN and ±∞ survive a sum. A sum can also overflow on finite values
+    /// (float16's range ends at 65 504), so a non-finite sum is confirmed element-wise before it counts.
     /// </summary>
     public static int FirstNonFinite(IReadOnlyList<Parameter> parameters)
     {
@@ -27,14 +27,19 @@ internal static class ParameterGradients
             if (parameters[k].grad is not { } grad)
                 continue;
             indices.Add(k);
-            sums.Add(grad.sum(type: ScalarType.Float64));
+            sums.Add(grad.sum().to_type(ScalarType.Float64).reshape(1));
         }
         if (sums.Count == 0)
             return -1;
-        var all = torch.stack(sums);
+        var all = torch.cat(sums);
         if (all.isfinite().all().item<bool>())
             return -1;
         var values = all.cpu().data<double>().ToArray();
-        return indices[values.Select((v, i) => (v, i)).First(p => !double.IsFinite(p.v)).i];
+        for (var i = 0; i < values.Length; i++)
+        {
+            if (!double.IsFinite(values[i]) && !parameters[indices[i]].grad!.isfinite().all().item<bool>())
+                return indices[i];
+        }
+        return -1;
     }
 }
