@@ -1,5 +1,7 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradSurgery;
@@ -23,12 +25,13 @@ internal static class TaskLosses
             if (!loss.requires_grad)
                 throw new ArgumentException($"Loss {t} has no graph (requires_grad = false): it was computed under no_grad, detached, or from frozen parameters only.", nameof(losses));
         }
+        // One host read for all T values (on CUDA each read is a synchronisation).
         using var scope = NewDisposeScope();
-        for (var t = 0; t < losses.Count; t++)
+        var values = torch.cat(losses.Select(l => l.detach().to_type(ScalarType.Float64).reshape(1)).ToArray()).cpu().data<double>().ToArray();
+        for (var t = 0; t < values.Length; t++)
         {
-            var value = losses[t].to_type(ScalarType.Float64).item<double>();
-            if (!double.IsFinite(value))
-                throw new NonFiniteGradientException(t, $"Loss {t} is {value}: nothing was back-propagated or applied.", nameof(losses));
+            if (!double.IsFinite(values[t]))
+                throw new NonFiniteGradientException(t, $"Loss {t} is {values[t]}: nothing was back-propagated or applied.", nameof(losses));
         }
     }
 }
