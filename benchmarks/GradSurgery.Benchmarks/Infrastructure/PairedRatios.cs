@@ -89,25 +89,35 @@ public static class PairedRatios
         return 0;
     }
 
-    /// <summary>Median over <paramref name="pairs"/> of time(a)/time(b), alternating which side runs first.</summary>
+    /// <summary>
+    /// Median over <paramref name="pairs"/> of time(a)/time(b), alternating which side runs first. Each
+    /// side of a pair runs enough repetitions to last at least <see cref="MinimumSampleMilliseconds"/>
+    /// (calibrated on b after the warm-up pairs): one call of a millisecond is at the mercy of a single
+    /// scheduler tick.
+    /// </summary>
     private static double Median(Action a, Action b, int pairs)
     {
         var ratios = new List<double>();
+        var repetitions = 1;
         for (var i = -WarmupPairs; i < pairs; i++)
         {
             double ta, tb;
             if (i % 2 == 0)
             {
-                ta = Time(a);
-                tb = Time(b);
+                ta = Time(a, repetitions);
+                tb = Time(b, repetitions);
             }
             else
             {
-                tb = Time(b);
-                ta = Time(a);
+                tb = Time(b, repetitions);
+                ta = Time(a, repetitions);
             }
 
-            if (i >= 0)
+            if (i == -1)
+            {
+                repetitions = Math.Max(1, (int)Math.Ceiling(MinimumSampleMilliseconds / Math.Max(tb, 1e-3)));
+            }
+            else if (i >= 0)
             {
                 ratios.Add(ta / tb);
             }
@@ -117,10 +127,17 @@ public static class PairedRatios
         return ratios[ratios.Count / 2];
     }
 
-    private static double Time(Action action)
+    /// <summary>Shortest timed sample: about 20 scheduler ticks of 1 ms on Linux, so one preemption moves a ratio by a few percent at most.</summary>
+    private const double MinimumSampleMilliseconds = 20;
+
+    private static double Time(Action action, int repetitions)
     {
         var clock = Stopwatch.StartNew();
-        action();
+        for (var r = 0; r < repetitions; r++)
+        {
+            action();
+        }
+
         return clock.Elapsed.TotalMilliseconds;
     }
 
