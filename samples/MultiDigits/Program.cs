@@ -2,6 +2,7 @@
 // overlapping two-digit images, a shared trunk with two heads, trained with each method through
 // GradientSurgeryOptimizer and compared with single-task baselines.
 using System.CommandLine;
+using GradSurgery.Samples;
 using GradSurgery.Samples.MultiDigits;
 using Spectre.Console;
 using static TorchSharp.torch;
@@ -28,11 +29,7 @@ var outOption = new Option<FileInfo>("--out")
     DefaultValueFactory = _ => new FileInfo(Path.Combine("artifacts", "samples", "multidigits.png")),
 };
 var deviceOption = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-var threadsOption = new Option<int>("--threads")
-{
-    Description = "libtorch intra-op threads (0: libtorch's default, one per core; 1 is often fastest on a busy or small machine)",
-    DefaultValueFactory = _ => 0,
-};
+var threadsOption = ThreadsOption.Create();
 var root = new RootCommand("Two-digit multi-task benchmark through GradSurgery") { quickOption, epochsOption, seedsOption, outOption, deviceOption, threadsOption };
 root.SetAction(parse =>
 {
@@ -42,16 +39,9 @@ root.SetAction(parse =>
     var trainImages = quick ? QuickTrainImages : FullTrainImages;
     var output = parse.GetValue(outOption)!;
     var device = new Device(parse.GetValue(deviceOption)!);
-    var threads = parse.GetValue(threadsOption);
-    if (threads < 0)
+    if (!ThreadsOption.TryApply(parse.GetValue(threadsOption)))
     {
-        Console.Error.WriteLine("--threads must be 0 (libtorch's default) or more.");
         return 2;
-    }
-
-    if (threads > 0)
-    {
-        set_num_threads(threads);
     }
 
     if (epochs < 1 || seeds < 1)

@@ -2,6 +2,7 @@
 // starts, 100 000 Adam steps each, a figure of the trajectories and the paper's claims checked.
 using System.CommandLine;
 using System.Diagnostics;
+using GradSurgery.Samples;
 using GradSurgery.Samples.Toy2D;
 using static TorchSharp.torch;
 
@@ -23,27 +24,16 @@ var deviceOption = new Option<string>("--device")
     Description = "cpu or cuda (when TorchSharp has a CUDA backend and a GPU)",
     DefaultValueFactory = _ => "cpu",
 };
-var threadsOption = new Option<int>("--threads")
-{
-    Description = "libtorch intra-op threads (0: libtorch's default, one per core; 1 is often fastest on a busy or small machine)",
-    DefaultValueFactory = _ => 0,
-};
+var threadsOption = ThreadsOption.Create();
 var root = new RootCommand("CAGrad paper toy problem (Figure 1) through GradSurgery") { stepsOption, outOption, deviceOption, threadsOption };
 root.SetAction(parse =>
 {
     var steps = parse.GetValue(stepsOption);
     var output = parse.GetValue(outOption)!;
     var device = new Device(parse.GetValue(deviceOption)!);
-    var threads = parse.GetValue(threadsOption);
-    if (threads < 0)
+    if (!ThreadsOption.TryApply(parse.GetValue(threadsOption)))
     {
-        Console.Error.WriteLine("--threads must be 0 (libtorch's default) or more.");
         return 2;
-    }
-
-    if (threads > 0)
-    {
-        set_num_threads(threads);
     }
 
     if (steps < 1)

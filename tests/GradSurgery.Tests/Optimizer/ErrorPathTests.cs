@@ -30,14 +30,6 @@ public class ErrorPathTests
         }
     }
 
-    private static Tensor[] Snapshot(TwoHeadModel model) => model.parameters().Select(p => p.detach().clone()).ToArray();
-
-    private static void AssertUnchanged(TwoHeadModel model, Tensor[] saved)
-    {
-        foreach (var (p, before) in model.parameters().Zip(saved))
-            Assert.True(p.allclose(before, rtol: 0, atol: 0), "a parameter changed");
-    }
-
     [Fact]
     public void A_misconfigured_method_propagates_its_own_error_under_both_policies()
     {
@@ -46,7 +38,6 @@ public class ErrorPathTests
         foreach (var policy in Policies)
         {
             var model = new TwoHeadModel(tasks: 3);
-            var saved = Snapshot(model);
             using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.1), new AlignedMtl(new[] { 1.0, 1.0 }), new GradientSurgeryOptions { NonFinite = policy });
             opt.zero_grad();
             var e = Assert.Throws<ArgumentException>(() => opt.Backward(model.Losses(x, y).Losses));
@@ -62,7 +53,7 @@ public class ErrorPathTests
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel();
         var (x, y) = TwoHeadModel.Data(8);
-        var saved = Snapshot(model);
+        var saved = new ParameterSnapshot(model);
         using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new Mgda());
         opt.zero_grad();
         var losses = model.Losses(x, y).Losses;
@@ -72,7 +63,7 @@ public class ErrorPathTests
         Assert.Equal("gradients", e.ParamName);
         Assert.StartsWith("The gradient of task 1 contains NaN or infinite values", e.Message);
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(e.Message, "Parameter '"));
-        AssertUnchanged(model, saved);
+        saved.AssertUnchanged("rejected step");
     }
 
     [Theory]
@@ -83,7 +74,7 @@ public class ErrorPathTests
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel();
         var (x, y) = TwoHeadModel.Data(8);
-        var saved = Snapshot(model);
+        var saved = new ParameterSnapshot(model);
         using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new CAGrad(), new GradientSurgeryOptions { NonFinite = policy });
         opt.zero_grad();
         var losses = model.Losses(x, y).Losses;
@@ -100,7 +91,7 @@ public class ErrorPathTests
             opt.step();
             Assert.True(opt.LastStepSkipped);
         }
-        AssertUnchanged(model, saved);
+        saved.AssertUnchanged("rejected step");
     }
 
     [Fact]
@@ -109,7 +100,7 @@ public class ErrorPathTests
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel();
         var (x, y) = TwoHeadModel.Data(8);
-        var saved = Snapshot(model);
+        var saved = new ParameterSnapshot(model);
         using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new AlignedMtl(), new GradientSurgeryOptions { NonFinite = NonFiniteGradientPolicy.SkipStep });
         opt.zero_grad();
         var (losses, z) = model.Losses(x, y);
@@ -117,7 +108,7 @@ public class ErrorPathTests
         opt.Backward(losses, z);
         opt.step();
         Assert.True(opt.LastStepSkipped);
-        AssertUnchanged(model, saved);
+        saved.AssertUnchanged("rejected step");
     }
 
     [Fact]

@@ -15,14 +15,6 @@ namespace GradSurgery.Tests.Optimizer;
 /// </summary>
 public class MisuseTests
 {
-    private static Tensor[] Snapshot(nn.Module model) => model.parameters().Select(p => p.detach().clone()).ToArray();
-
-    private static void AssertBitForBit(nn.Module model, Tensor[] saved, string label)
-    {
-        foreach (var (p, before) in model.parameters().Zip(saved))
-            Assert.True(p.detach().allclose(before, rtol: 0, atol: 0), $"{label}: a parameter changed");
-    }
-
     /// <summary>Adds a term whose value is 0 and whose gradient on <paramref name="parameter"/> is NaN (√ at 0 times 0).</summary>
     private static Tensor WithNaNGradient(Tensor loss, Tensor parameter) => loss + (parameter.sum() * 0).sqrt();
 
@@ -39,7 +31,7 @@ public class MisuseTests
         using var opt = new GradientSurgeryOptimizer(torch.optim.Adam(model.parameters(), 0.1), new CAGrad(), new GradientSurgeryOptions { NonFinite = policy });
         foreach (var call in new[] { "first", "later" })
         {
-            var saved = Snapshot(model);
+            var saved = new ParameterSnapshot(model);
             opt.zero_grad();
             var (losses, z) = model.Losses(x, y);
             losses[1] = WithNaNGradient(losses[1], model.Heads[1].weight!);
@@ -62,7 +54,7 @@ public class MisuseTests
                 opt.step();
                 Assert.True(opt.LastStepSkipped, $"{call} call: the step was not skipped");
             }
-            AssertBitForBit(model, saved, $"{policy}, {call} call");
+            saved.AssertUnchanged($"{policy}, {call} call");
             opt.zero_grad();
             opt.Backward(model.Losses(x, y).Losses);
             opt.step();
@@ -87,7 +79,7 @@ public class MisuseTests
         using var scope = NewDisposeScope();
         var model = new TwoHeadModel();
         var (x, y) = TwoHeadModel.Data(8);
-        var saved = Snapshot(model);
+        var saved = new ParameterSnapshot(model);
         using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.1), new Mgda());
         opt.zero_grad();
         var unrelated = model.Representation(x * 2);
@@ -95,7 +87,7 @@ public class MisuseTests
         Assert.Equal("representation", e.ParamName);
         Assert.StartsWith("No loss depends on the representation", e.Message);
         opt.step();
-        AssertBitForBit(model, saved, "unrelated representation");
+        saved.AssertUnchanged("unrelated representation");
     }
 
     [Fact]
