@@ -97,6 +97,10 @@ public class AggregationBenchmarks
 
     [Benchmark] public GradientDiagnostics AlignedMTL() => Run("AlignedMTL");
 
+    [Benchmark] public GradientDiagnostics UPGrad() => Run("UPGrad");
+
+    [Benchmark] public GradientDiagnostics DualProj() => Run("DualProj");
+
     private GradientDiagnostics Run(string method)
     {
         var diagnostics = _methods[method].Aggregate(_gradients, _destination);

@@ -26,6 +26,8 @@ public class SolverBenchmarks
     private readonly AlignedMtl _alignedMtl = new();
     private readonly PCGrad _pcgrad = new(seed: 0);
     private readonly GradOps _gradOps = new();
+    private readonly UPGrad _upgrad = new();
+    private readonly DualProj _dualProj = new();
 
     [ParamsSource(nameof(TaskCounts))]
     public int T { get; set; }
@@ -61,6 +63,10 @@ public class SolverBenchmarks
     [Benchmark] public double[] PCGrad() => _pcgrad.ComputeWeights(Fresh());
 
     [Benchmark] public double[] GradOPS() => _gradOps.ComputeWeights(Fresh());
+
+    [Benchmark] public double[] UPGrad() => _upgrad.ComputeWeights(Fresh());
+
+    [Benchmark] public double[] DualProj() => _dualProj.ComputeWeights(Fresh());
 
     [Benchmark] public GradientDiagnostics Diagnostics() => new(Fresh(), Enumerable.Repeat(1.0, T).ToArray());
 

@@ -28,6 +28,29 @@ internal static class DualConeProjection
     /// <summary>Outer steps allowed per task; Lawson–Hanson needs about one, the cap only ends a rounding loop.</summary>
     private const int StepsPerTask = 3;
 
+    /// <summary>
+    /// M/tr(M) + ε·I: the Gram matrix the UPGrad and DualProj references project with (both divide by
+    /// the trace, then add ε = 1e-4 to the diagonal). Dividing by the trace makes ε relative, so results
+    /// do not depend on the gradients' scale; null when tr(M) = 0 (every gradient is zero).
+    /// </summary>
+    public static double[,]? Regularized(Gramian gramian, double epsilon)
+    {
+        var n = gramian.TaskCount;
+        var trace = 0.0;
+        for (var i = 0; i < n; i++)
+            trace += gramian[i, i];
+        if (!(trace > 0))
+            return null;
+        var m = new double[n, n];
+        for (var i = 0; i < n; i++)
+        {
+            for (var j = 0; j < n; j++)
+                m[i, j] = gramian[i, j] / trace;
+            m[i, i] += epsilon;
+        }
+        return m;
+    }
+
     /// <summary>The weights u + v of the projection of Σᵢ uᵢ·gᵢ onto the dual cone of the gradients.</summary>
     /// <param name="m">The T×T Gram matrix.</param>
     /// <param name="u">The weights of the vector to project.</param>

@@ -21,6 +21,8 @@ public static class WeightingCatalog
         _ => new CAGrad(),
         _ => new GradOps(),
         _ => new AlignedMtl(),
+        _ => new UPGrad(),
+        _ => new DualProj(),
     ];
 
     /// <summary>The names of every method, in a fixed order (baselines first).</summary>

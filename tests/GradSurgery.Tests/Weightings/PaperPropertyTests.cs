@@ -169,6 +169,8 @@ public class PaperPropertyTests
         yield return new object[] { "GradOPS a=-2", new GradOps(-2) };
         yield return new object[] { "GradOPS a=2", new GradOps(2) };
         yield return new object[] { "Aligned-MTL", new AlignedMtl() };
+        yield return new object[] { "UPGrad", new UPGrad() };
+        yield return new object[] { "DualProj", new DualProj() };
     }
 
     [Theory]

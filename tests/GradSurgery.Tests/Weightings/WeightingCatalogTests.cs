@@ -10,7 +10,7 @@ public class WeightingCatalogTests
     [Fact]
     public void Lists_every_shipped_method_once_under_the_name_it_gives_itself()
     {
-        Assert.Equal(new[] { "Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "Aligned-MTL" }, WeightingCatalog.Names);
+        Assert.Equal(new[] { "Mean", "Sum", "MGDA", "PCGrad", "CAGrad", "GradOPS", "Aligned-MTL", "UPGrad", "DualProj" }, WeightingCatalog.Names);
         Assert.Equal(WeightingCatalog.Names, WeightingCatalog.CreateAll().Select(w => w.Name));
         var shipped = typeof(IGramianWeighting).Assembly.GetExportedTypes()
             .Where(t => t.IsClass && typeof(IGramianWeighting).IsAssignableFrom(t))
