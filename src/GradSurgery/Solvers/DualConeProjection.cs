@@ -28,6 +28,13 @@ internal static class DualConeProjection
     /// <summary>Outer steps allowed per task; Lawson–Hanson needs about one, the cap only ends a rounding loop.</summary>
     private const int StepsPerTask = 3;
 
+    /// <summary>Returns <paramref name="epsilon"/> when it is a usable regularisation of <see cref="Regularized"/>: finite and ≥ 0.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">It is negative, NaN or infinite.</exception>
+    public static double RequireRegularization(double epsilon, string parameterName) =>
+        epsilon >= 0 && !double.IsPositiveInfinity(epsilon)
+            ? epsilon
+            : throw new ArgumentOutOfRangeException(parameterName, epsilon, "The regularization must be finite and ≥ 0.");
+
     /// <summary>
     /// M/tr(M) + ε·I: the Gram matrix the UPGrad and DualProj references project with (both divide by
     /// the trace, then add ε = 1e-4 to the diagonal). Dividing by the trace makes ε relative, so results

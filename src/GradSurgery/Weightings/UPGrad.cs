@@ -28,9 +28,7 @@ public sealed class UPGrad : IGramianWeighting
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="regularization"/> is negative, NaN or infinite.</exception>
     public UPGrad(double regularization = DefaultRegularization)
     {
-        if (!(regularization >= 0) || double.IsPositiveInfinity(regularization))
-            throw new ArgumentOutOfRangeException(nameof(regularization), regularization, "The regularization must be finite and ≥ 0.");
-        Regularization = regularization;
+        Regularization = DualConeProjection.RequireRegularization(regularization, nameof(regularization));
     }
 
     /// <summary>The diagonal regularisation ε of the trace-normalised Gram matrix.</summary>
