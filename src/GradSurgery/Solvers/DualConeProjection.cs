@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 
 namespace GradSurgery;
 
@@ -28,7 +29,7 @@ internal static class DualConeProjection
     /// <summary>Outer steps allowed per task; Lawson–Hanson needs about one, the cap only ends a rounding loop.</summary>
     private const int StepsPerTask = 3;
 
-    /// <summary>Returns <paramref name="epsilon"/> when it is a usable regularisation of <see cref="Regularized"/>: finite and ≥ 0.</summary>
+    /// <summary>Returns <paramref name="epsilon"/> when it is a usable regularisation of <see cref="SumOfRegularizedProjections"/>: finite and ≥ 0.</summary>
     /// <exception cref="ArgumentOutOfRangeException">It is negative, NaN or infinite.</exception>
     public static double RequireRegularization(double epsilon, string parameterName) =>
         epsilon >= 0 && !double.IsPositiveInfinity(epsilon)
@@ -36,26 +37,39 @@ internal static class DualConeProjection
             : throw new ArgumentOutOfRangeException(parameterName, epsilon, "The regularization must be finite and ≥ 0.");
 
     /// <summary>
-    /// M/tr(M) + ε·I: the Gram matrix the UPGrad and DualProj references project with (both divide by
-    /// the trace, then add ε = 1e-4 to the diagonal). Dividing by the trace makes ε relative, so results
-    /// do not depend on the gradients' scale; null when tr(M) = 0 (every gradient is zero).
+    /// Σₖ of the weights of each target projected with M/tr(M) + ε·I, the Gram matrix the UPGrad and
+    /// DualProj references project with (both divide by the trace, then add ε = 1e-4 to the diagonal).
+    /// Dividing by the trace makes ε relative, so the weights do not depend on the gradients' scale.
+    /// When tr(M) = 0 (every gradient is zero, every vector is in the cone) the targets are returned summed.
     /// </summary>
-    public static double[,]? Regularized(Gramian gramian, double epsilon)
+    /// <param name="gramian">The Gram matrix of the gradients.</param>
+    /// <param name="epsilon">The diagonal regularisation ε ≥ 0 (0: exact projections).</param>
+    /// <param name="targets">The weights u of each vector to project.</param>
+    public static double[] SumOfRegularizedProjections(Gramian gramian, double epsilon, IEnumerable<double[]> targets)
     {
         var n = gramian.TaskCount;
         var trace = 0.0;
         for (var i = 0; i < n; i++)
             trace += gramian[i, i];
-        if (!(trace > 0))
-            return null;
-        var m = new double[n, n];
-        for (var i = 0; i < n; i++)
+        double[,]? m = null;
+        if (trace > 0)
         {
-            for (var j = 0; j < n; j++)
-                m[i, j] = gramian[i, j] / trace;
-            m[i, i] += epsilon;
+            m = new double[n, n];
+            for (var i = 0; i < n; i++)
+            {
+                for (var j = 0; j < n; j++)
+                    m[i, j] = gramian[i, j] / trace;
+                m[i, i] += epsilon;
+            }
         }
-        return m;
+        var sum = new double[n];
+        foreach (var u in targets)
+        {
+            var weights = m is null ? u : Solve(m, u);
+            for (var i = 0; i < n; i++)
+                sum[i] += weights[i];
+        }
+        return sum;
     }
 
     /// <summary>The weights u + v of the projection of Σᵢ uᵢ·gᵢ onto the dual cone of the gradients.</summary>

@@ -29,14 +29,13 @@ public sealed class DualProj : IGramianWeighting
     /// <inheritdoc />
     public string Name => "DualProj";
 
-    /// <summary>The weights of the projection of the mean gradient.</summary>
+    /// <summary>The weights of the projection of the mean gradient (the mean weights 1/T when every gradient is zero).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="gramian"/> is null.</exception>
     public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
-        var n = gramian.TaskCount;
-        var mean = new double[n];
-        Array.Fill(mean, 1.0 / n);
-        var m = DualConeProjection.Regularized(gramian, Regularization);
-        return m is null ? mean : DualConeProjection.Solve(m, mean);
+        var mean = new double[gramian.TaskCount];
+        Array.Fill(mean, 1.0 / mean.Length);
+        return DualConeProjection.SumOfRegularizedProjections(gramian, Regularization, [mean]);
     }
 }

@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 
 namespace GradSurgery;
 
@@ -37,27 +38,20 @@ public sealed class UPGrad : IGramianWeighting
     /// <inheritdoc />
     public string Name => "UPGrad";
 
-    /// <summary>w = Σᵢ x⁽ⁱ⁾, the weights of the T projections summed.</summary>
+    /// <summary>w = Σᵢ x⁽ⁱ⁾, the weights of the T projections summed (the mean weights 1/T when every gradient is zero).</summary>
+    /// <exception cref="ArgumentNullException"><paramref name="gramian"/> is null.</exception>
     public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
         var n = gramian.TaskCount;
-        var weights = new double[n];
-        var m = DualConeProjection.Regularized(gramian, Regularization);
-        if (m is null)
-        {
-            Array.Fill(weights, 1.0 / n);
-            return weights;
-        }
+        return DualConeProjection.SumOfRegularizedProjections(gramian, Regularization, Enumerable.Range(0, n).Select(i => UnitTarget(n, i)));
+    }
+
+    /// <summary>eᵢ/T: the weights of gᵢ/T.</summary>
+    private static double[] UnitTarget(int n, int i)
+    {
         var target = new double[n];
-        for (var i = 0; i < n; i++)
-        {
-            Array.Clear(target);
-            target[i] = 1.0 / n;
-            var projection = DualConeProjection.Solve(m, target);
-            for (var k = 0; k < n; k++)
-                weights[k] += projection[k];
-        }
-        return weights;
+        target[i] = 1.0 / n;
+        return target;
     }
 }
