@@ -53,4 +53,33 @@ public class GramianValidationTests
     {
         Assert.Throws<ArgumentException>(() => new Mgda().ComputeWeights(new Gramian(new double[,] { { -1, 0 }, { 0, 1 } })));
     }
+
+    [Fact]
+    public void The_round_off_allowance_is_64_T_epsilon_times_the_largest_diagonal()
+    {
+        // T = 2 in float64: 64·2·2⁻⁵²·1 ≈ 2.84e-14 of asymmetry is allowed, twice that is not.
+        const double allowance = 64 * 2 * Gramian.DoublePrecisionEpsilon;
+        Assert.Equal(2, new Gramian(new double[,] { { 1, 0.2 }, { 0.2 + (0.7 * allowance), 1 } }).TaskCount);
+        Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 1, 0.2 }, { 0.2 + (1.4 * allowance), 1 } }));
+        Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 1, 0 }, { 0, -1.4 * allowance } }));
+        Assert.Equal(2, new Gramian(new double[,] { { 1, 0 }, { 0, -0.7 * allowance } }).TaskCount);
+    }
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(1.0)]
+    [InlineData(double.NaN)]
+    public void The_relative_precision_must_be_in_zero_to_one(double precision)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Gramian(new double[,] { { 1 } }, precision));
+        Assert.Equal("relativePrecision", e.ParamName);
+        Assert.Contains("(0, 1)", e.Message);
+    }
+
+    [Fact]
+    public void Null_matrices_are_rejected()
+    {
+        Assert.Equal("values", Assert.Throws<ArgumentNullException>(() => new Gramian(null!)).ParamName);
+        Assert.Equal("gradients", Assert.Throws<ArgumentNullException>(() => Gramian.FromGradients(null!)).ParamName);
+    }
 }
