@@ -72,16 +72,20 @@ public sealed class GramianWeightedAggregator : IGradientAggregator
 
     /// <summary>The weighting's weights for <paramref name="gramian"/>, checked: one finite weight per task.</summary>
     /// <exception cref="InvalidOperationException">The weighting broke its contract.</exception>
-    private GradientDiagnostics Weigh(Gramian gramian)
+    private GradientDiagnostics Weigh(Gramian gramian) => new(gramian, CheckedWeights(Weighting, gramian));
+
+    /// <summary>The weights of <paramref name="weighting"/> for <paramref name="gramian"/>, checked: one finite weight per task.</summary>
+    /// <exception cref="InvalidOperationException">The weighting broke its contract.</exception>
+    internal static double[] CheckedWeights(IGramianWeighting weighting, Gramian gramian)
     {
-        var weights = Weighting.ComputeWeights(gramian);
+        var weights = weighting.ComputeWeights(gramian);
         if (weights is null || weights.Length != gramian.TaskCount)
-            throw new InvalidOperationException($"{Weighting.Name} returned {weights?.Length ?? 0} weights for {gramian.TaskCount} tasks.");
+            throw new InvalidOperationException($"{weighting.Name} returned {weights?.Length ?? 0} weights for {gramian.TaskCount} tasks.");
         for (var i = 0; i < weights.Length; i++)
         {
             if (!double.IsFinite(weights[i]))
-                throw new InvalidOperationException($"{Weighting.Name} returned a non-finite weight {weights[i]} for task {i}.");
+                throw new InvalidOperationException($"{weighting.Name} returned a non-finite weight {weights[i]} for task {i}.");
         }
-        return new GradientDiagnostics(gramian, weights);
+        return weights;
     }
 }

@@ -25,15 +25,64 @@ public sealed class GradientDiagnostics
         Gramian = gramian;
         _weights = (double[])weights.Clone();
         Weights = Array.AsReadOnly(_weights);
+        IsWeighted = true;
     }
+
+    /// <summary>Diagnostics of an update that is not a weighted sum of the gradients (GradDrop, TrimmedMean): NaN weights.</summary>
+    private GradientDiagnostics(Gramian gramian, double updateNorm)
+    {
+        Gramian = gramian;
+        _weights = new double[gramian.TaskCount];
+        Array.Fill(_weights, double.NaN);
+        Weights = Array.AsReadOnly(_weights);
+        _updateNorm = updateNorm;
+    }
+
+    /// <summary>Diagnostics of the update Σₜ wₜ·gₜ, for an aggregator written outside this library.</summary>
+    /// <param name="gramian">The Gram matrix of the step's task gradients.</param>
+    /// <param name="weights">One finite weight per task (copied).</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">The weights do not match the task count or are not finite.</exception>
+    public static GradientDiagnostics Weighted(Gramian gramian, IReadOnlyList<double> weights)
+    {
+        ArgumentNullException.ThrowIfNull(gramian);
+        ArgumentNullException.ThrowIfNull(weights);
+        if (weights.Count != gramian.TaskCount)
+            throw new ArgumentException($"Got {weights.Count} weights for {gramian.TaskCount} tasks.", nameof(weights));
+        for (var i = 0; i < weights.Count; i++)
+        {
+            if (!double.IsFinite(weights[i]))
+                throw new ArgumentException($"Weight {i} is {weights[i]}; weights must be finite.", nameof(weights));
+        }
+        return new GradientDiagnostics(gramian, [.. weights]);
+    }
+
+    /// <summary>
+    /// Diagnostics of an update that is not a weighted sum of the gradients (an elementwise or robust
+    /// aggregator): <see cref="Weights"/> are NaN and <see cref="IsWeighted"/> is false.
+    /// </summary>
+    /// <param name="gramian">The Gram matrix of the step's task gradients.</param>
+    /// <param name="updateNorm">The Euclidean norm of the update, finite and ≥ 0.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="gramian"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="updateNorm"/> is negative, NaN or infinite.</exception>
+    public static GradientDiagnostics Unweighted(Gramian gramian, double updateNorm)
+    {
+        ArgumentNullException.ThrowIfNull(gramian);
+        if (!(updateNorm >= 0) || double.IsInfinity(updateNorm))
+            throw new ArgumentOutOfRangeException(nameof(updateNorm), updateNorm, "The update norm must be finite and ≥ 0.");
+        return new GradientDiagnostics(gramian, updateNorm);
+    }
+
+    /// <summary>Whether the update is Σₜ wₜ·gₜ with <see cref="Weights"/> (false for elementwise aggregators, whose weights are NaN).</summary>
+    public bool IsWeighted { get; }
 
     /// <summary>The Gram matrix of the step's task gradients (for a representation-mode step, of ∂Lₜ/∂Z).</summary>
     public Gramian Gramian { get; }
 
     /// <summary>Number of tasks T.</summary>
-    public int TaskCount => _weights.Length;
+    public int TaskCount => Gramian.TaskCount;
 
-    /// <summary>The weights w applied: the update is Σₜ wₜ·gₜ.</summary>
+    /// <summary>The weights w applied: the update is Σₜ wₜ·gₜ (NaN when <see cref="IsWeighted"/> is false).</summary>
     public IReadOnlyList<double> Weights { get; }
 
     /// <summary>Euclidean norm ‖gₜ‖ of each task gradient (√Mₜₜ).</summary>

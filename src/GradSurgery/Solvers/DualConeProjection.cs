@@ -185,54 +185,10 @@ internal static class DualConeProjection
             for (var b = 0; b < count; b++)
                 sub[a, b] = k[index[a], index[b]];
         }
-        var solution = CholeskySolve(sub, rhs) ?? PseudoInverseSolve(sub, rhs);
+        var solution = Cholesky.TrySolve(sub, rhs, SingularPivot) ?? PseudoInverseSolve(sub, rhs);
         for (var a = 0; a < count; a++)
             s[index[a]] = solution[a];
         return s;
-    }
-
-    /// <summary>
-    /// A·x = b by Cholesky when A is numerically positive definite (the usual case: the free set's
-    /// gradients are independent, see the remarks); null when a pivot falls below
-    /// <see cref="SingularPivot"/> of its diagonal entry, for the pseudo-inverse to handle.
-    /// </summary>
-    private static double[]? CholeskySolve(double[,] a, double[] b)
-    {
-        var m = b.Length;
-        var l = new double[m, m];
-        for (var i = 0; i < m; i++)
-        {
-            for (var j = 0; j <= i; j++)
-            {
-                var sum = a[i, j];
-                for (var q = 0; q < j; q++)
-                    sum -= l[i, q] * l[j, q];
-                if (i == j)
-                {
-                    if (!(sum > SingularPivot * a[i, i]))
-                        return null;
-                    l[i, i] = Math.Sqrt(sum);
-                }
-                else
-                {
-                    l[i, j] = sum / l[j, j];
-                }
-            }
-        }
-        var x = (double[])b.Clone();
-        for (var i = 0; i < m; i++)
-        {
-            for (var q = 0; q < i; q++)
-                x[i] -= l[i, q] * x[q];
-            x[i] /= l[i, i];
-        }
-        for (var i = m - 1; i >= 0; i--)
-        {
-            for (var q = i + 1; q < m; q++)
-                x[i] -= l[q, i] * x[q];
-            x[i] /= l[i, i];
-        }
-        return x;
     }
 
     /// <summary>The minimum-norm solution pinv(A)·b, eigenvalues at or below m·ε·λmax counting as zero.</summary>

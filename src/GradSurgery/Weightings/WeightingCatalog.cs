@@ -9,6 +9,12 @@ namespace GradSurgery;
 /// (<see cref="IGramianWeighting.Name"/>), with its default hyper-parameters. Tests, benchmarks and
 /// samples enumerate methods here, so a new method is covered everywhere once it is listed.
 /// </summary>
+/// <remarks>
+/// Methods that need arguments without a sensible default are not listed: <see cref="Constant"/> (the
+/// weights), <see cref="Krum"/> (the number of Byzantine gradients, and T ≥ f + 3) and the
+/// <see cref="CRMogm"/> decorator (the weighting it smooths). Elementwise aggregators that are not
+/// weightings (<see cref="GradDrop"/>, <see cref="TrimmedMean"/>) are not either.
+/// </remarks>
 public static class WeightingCatalog
 {
     /// <summary>One factory per method; the argument is the seed of methods that draw random numbers.</summary>
@@ -23,6 +29,12 @@ public static class WeightingCatalog
         _ => new AlignedMtl(),
         _ => new UPGrad(),
         _ => new DualProj(),
+        _ => new ImtlG(),
+        _ => new NashMtl(),
+        seed => new GradVac(seed: seed),
+        _ => new FairGrad(),
+        _ => new ConFig(),
+        seed => new Rlw(seed),
     ];
 
     /// <summary>The names of every method, in a fixed order (baselines first).</summary>
@@ -30,7 +42,7 @@ public static class WeightingCatalog
 
     /// <summary>A fresh instance of the method called <paramref name="name"/>, with default hyper-parameters.</summary>
     /// <param name="name">A name of <see cref="Names"/>; case, hyphens, underscores and spaces are ignored ("AlignedMTL" finds "Aligned-MTL").</param>
-    /// <param name="seed">Seed of a method's random numbers (PCGrad's task order); null draws one.</param>
+    /// <param name="seed">Seed of a method's random numbers (the task order of PCGrad and GradVac, RLW's draws); null draws one.</param>
     /// <exception cref="ArgumentNullException"><paramref name="name"/> is null.</exception>
     /// <exception cref="ArgumentException">No method has that name; the message lists the names.</exception>
     public static IGramianWeighting Create(string name, int? seed = null)

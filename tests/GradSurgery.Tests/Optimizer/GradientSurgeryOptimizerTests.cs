@@ -40,12 +40,14 @@ public class GradientSurgeryOptimizerTests
         var model = new TwoHeadModel(tasks: 3);
         var (x, y) = TwoHeadModel.Data(16, tasks: 3);
         var (g, heads) = HandComputed(model, x, y);
-        var expected = create().Aggregator().Aggregate(g);
         foreach (var inferred in new[] { true, false })
         {
+            // A stateful method's n-th call is compared with a fresh instance's n-th call.
+            var reference = create().Aggregator();
             using var opt = new GradientSurgeryOptimizer(torch.optim.SGD(model.parameters(), 0.1), create(), new GradientSurgeryOptions { SharedParameters = inferred ? null : model.SharedParameters });
             for (var call = 0; call < 2; call++)
             {
+                var expected = reference.Aggregate(g);
                 opt.zero_grad();
                 opt.Backward(model.Losses(x, y).Losses);
                 Assert.True(Flat(model.SharedParameters).allclose(expected, rtol: 1e-6, atol: 1e-9), $"{name}: shared grad differs (inferred={inferred}, call {call})");
@@ -151,6 +153,10 @@ public class GradientSurgeryOptimizerTests
     [MemberData(nameof(Methods))]
     public void Accumulating_micro_batches_equals_one_step_on_the_whole_batch(string name, Func<IGramianWeighting> create)
     {
+        // Every Backward aggregates the accumulated gradients, so a stateful method (RLW's draws,
+        // GradVac's targets, PCGrad's order) advances once per micro-batch: equal only for stateless ones.
+        if (create() is IStatefulWeighting)
+            return;
         using var scope = NewDisposeScope();
         var (x, y) = TwoHeadModel.Data(24);
         var whole = new TwoHeadModel();
