@@ -2,8 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
-using static TorchSharp.torch;
 using TorchSharp.Modules;
+using static TorchSharp.torch;
 
 namespace GradSurgery;
 
