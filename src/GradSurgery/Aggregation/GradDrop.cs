@@ -22,7 +22,8 @@ namespace GradSurgery;
 /// every gradient is zero contribute zero, and an optional leak ℓₜ ∈ [0, 1] per task keeps ℓₜ of the
 /// dropped part: the update is Σₜ (ℓₜ + (1 − ℓₜ)·maskₜ)·gₜ (ℓ = 0, the default, is the paper's method;
 /// ℓ = 1 is <see cref="Sum"/>).</para>
-/// <para>The draws come from a generator seeded once on the gradients' device; <see cref="Reset"/>
+/// <para>The draws (float32 uniforms, whatever the gradients' dtype, so a seed gives the same signs in
+/// every precision) come from a generator seeded once on the gradients' device; <see cref="Reset"/>
 /// replays them. One instance per run and thread. Reduced-precision gradients are summed in float32.</para>
 /// </remarks>
 public sealed class GradDrop : IGradientAggregator
@@ -101,7 +102,8 @@ public sealed class GradDrop : IGradientAggregator
         // 𝒫 > U keeps positive components (sign +1), 𝒫 < U negative ones (sign −1). Where Σ|g| = 0 the
         // purity is NaN and every component is zero, so the choice does not matter.
         var purity = sum.div_(magnitude).add_(1).mul_(0.5);
-        var uniform = torch.rand(accumulated.shape[1], dtype: accumulated.dtype, device: accumulated.device, generator: GeneratorFor(accumulated.device));
+        // Drawn in float32 whatever the dtype, so that a seed gives the same signs in every precision.
+        var uniform = torch.rand(accumulated.shape[1], dtype: ScalarType.Float32, device: accumulated.device, generator: GeneratorFor(accumulated.device)).to_type(accumulated.dtype);
         var sign = torch.where(purity.gt(uniform), 1.0, -1.0).to_type(accumulated.dtype);
         var kept = torch.zeros_like(sign);
         var leaked = _leaks is not null && _leaks.Any(l => l > 0) ? torch.zeros_like(sign) : null;
