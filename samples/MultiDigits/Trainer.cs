@@ -34,7 +34,7 @@ internal sealed class Trainer
         using var net = new MultiTaskNet(TwoDigitDataset.Features, TwoDigitDataset.TaskCount, TwoDigitDataset.Classes, _device);
         var tasks = configuration.SingleTask is { } single ? new[] { single } : Enumerable.Range(0, TwoDigitDataset.TaskCount).ToArray();
         var inner = optim.Adam(net.Parameters(tasks), lr: LearningRate);
-        using var surgery = configuration.Method is { } method ? new GradientSurgeryOptimizer(inner, method(), new GradientSurgeryOptions { SharedParameters = net.Trunk.parameters() }) : null;
+        using var surgery = configuration.Method is { } method ? new GradientSurgeryOptimizer(inner, method(net.Trunk.parameters()), new GradientSurgeryOptions { SharedParameters = net.Trunk.parameters() }) : null;
         var result = new RunResult(TwoDigitDataset.TaskCount);
         var order = new Random(seed);
         var indices = Enumerable.Range(0, (int)_train.Count).ToArray();

@@ -1,4 +1,4 @@
-// The CAGrad paper's toy problem (Liu et al. 2021, Figure 1): eight methods from the paper's three
+// The CAGrad paper's toy problem (Liu et al. 2021, Figure 1): every Gram-space method from the paper's three
 // starts, 100 000 Adam steps each, a figure of the trajectories and the paper's claims checked.
 using System.CommandLine;
 using System.Diagnostics;
@@ -57,12 +57,12 @@ root.SetAction(parse =>
     });
 
     Console.WriteLine();
-    Console.WriteLine($"{"method",-14} {"start",-12} {"final x1",10} {"final x2",10} {"L1",10} {"L2",10} {"mean",10}  Pareto set");
+    Console.WriteLine($"{"method",-15} {"start",-12} {"final x1",10} {"final x2",10} {"L1",10} {"L2",10} {"mean",10}  Pareto set");
     foreach (var run in batch.Runs)
     {
         var (l1, l2) = ToyProblem.Evaluate(run.Final.X1, run.Final.X2);
         var start = $"({run.Start.X1}, {run.Start.X2})";
-        Console.WriteLine($"{run.Method.Name,-14} {start,-12} {run.Final.X1,10:F4} {run.Final.X2,10:F4} {l1,10:F4} {l2,10:F4} {(l1 + l2) / 2,10:F4}  {(PaperClaims.OnParetoSet(run.Final) ? "on" : "off")}");
+        Console.WriteLine($"{run.Method.Name,-15} {start,-12} {run.Final.X1,10:F4} {run.Final.X2,10:F4} {l1,10:F4} {l2,10:F4} {(l1 + l2) / 2,10:F4}  {(PaperClaims.OnParetoSet(run.Final) ? "on" : "off")}");
     }
 
     Console.WriteLine();

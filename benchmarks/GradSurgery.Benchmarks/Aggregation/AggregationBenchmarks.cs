@@ -10,6 +10,8 @@ namespace GradSurgery.Benchmarks.Aggregation;
 /// plus one combine wᵀG into a preallocated output (a second read of G). <c>MatmulFloor</c> computes
 /// the Gram as one plain matmul instead of the library's chunked product. <c>G.clone()</c> shows
 /// what one full copy of G costs. Target: every method ≤ 1.15 × the floor for T ≤ 16, P ≥ 10⁶.
+/// The elementwise aggregators (GradDrop, TrimmedMean) have no Gram-space form; their ratio to one
+/// plain read of G (<c>Read</c>) is reported without a target.
 /// </summary>
 [BenchmarkCategory("Aggregation")]
 public class AggregationBenchmarks
@@ -39,6 +41,9 @@ public class AggregationBenchmarks
         {
             _methods[name] = BenchmarkMethods.Create(name);
         }
+
+        _methods[nameof(GradDrop)] = new GradDrop(seed: 0);
+        _methods[nameof(TrimmedMean)] = new TrimmedMean(T >= 3 ? 1 : 0);
     }
 
     [GlobalCleanup]
@@ -100,6 +105,36 @@ public class AggregationBenchmarks
     [Benchmark] public GradientDiagnostics UPGrad() => Run("UPGrad");
 
     [Benchmark] public GradientDiagnostics DualProj() => Run("DualProj");
+
+    [Benchmark] public GradientDiagnostics IMTLG() => Run("IMTLG");
+
+    [Benchmark] public GradientDiagnostics NashMTL() => Run("NashMTL");
+
+    [Benchmark] public GradientDiagnostics GradVac() => Run("GradVac");
+
+    [Benchmark] public GradientDiagnostics FairGrad() => Run("FairGrad");
+
+    [Benchmark] public GradientDiagnostics ConFIG() => Run("ConFIG");
+
+    [Benchmark] public GradientDiagnostics RLW() => Run("RLW");
+
+    /// <summary>One plain read of G (<c>G.sum()</c>): the unit of the elementwise aggregators' ratios.</summary>
+    [Benchmark]
+    public double Read()
+    {
+        using var scope = NewDisposeScope();
+        var sum = _gradients.sum();
+        TorchDevice.Synchronize();
+        return sum.item<float>();
+    }
+
+    /// <summary>GradDrop on the device (sign purity, one draw of P uniforms, the masked sum, and the Gram for its checks and diagnostics).</summary>
+    [Benchmark]
+    public GradientDiagnostics GradDrop() => Run(nameof(GradDrop));
+
+    /// <summary>The coordinate-wise trimmed mean (f = 1; f = 0, a plain mean, at T = 2), sorting each column on the device.</summary>
+    [Benchmark]
+    public GradientDiagnostics TrimmedMean() => Run(nameof(TrimmedMean));
 
     private GradientDiagnostics Run(string method)
     {

@@ -37,6 +37,12 @@ public static class PairedRatios
                     Row("aggregation ÷ floor ≤ 1.15", $"{method}, T={t}, P={p:0e0}", ratio, pairs);
                 }
 
+                foreach (var elementwise in new Func<GradientDiagnostics>[] { bench.GradDrop, bench.TrimmedMean })
+                {
+                    var ratio = Median(() => elementwise(), () => bench.Read(), pairs);
+                    Row("elementwise ÷ one read of G (reported)", $"{elementwise.Method.Name}, T={t}, P={p:0e0}", ratio, pairs);
+                }
+
                 bench.Cleanup();
             }
         }

@@ -35,6 +35,27 @@ internal static class GradientMatrix
             throw new ArgumentException($"The destination is on {destination.device}, the gradients on {gradients.device}.", parameterName);
     }
 
+    /// <summary>
+    /// <see cref="IGradientAggregator.Aggregate(Tensor)"/> for any aggregator: validates, allocates the
+    /// [P] result and lets <paramref name="combine"/> write into it.
+    /// </summary>
+    public static Tensor AggregateToNew(Tensor gradients, Func<Tensor, Tensor, GradientDiagnostics> combine)
+    {
+        Validate(gradients, nameof(gradients));
+        using var scope = NewDisposeScope();
+        var destination = torch.empty(gradients.shape[1], dtype: gradients.dtype, device: gradients.device);
+        combine(gradients, destination);
+        return destination.MoveToOuterDisposeScope();
+    }
+
+    /// <summary><see cref="IGradientAggregator.Aggregate(Tensor, Tensor)"/> for any aggregator: validates both tensors, then combines.</summary>
+    public static GradientDiagnostics AggregateInto(Tensor gradients, Tensor destination, Func<Tensor, Tensor, GradientDiagnostics> combine)
+    {
+        Validate(gradients, nameof(gradients));
+        ValidateDestination(gradients, destination, nameof(destination));
+        return combine(gradients, destination);
+    }
+
     public static bool IsSupported(ScalarType dtype) =>
         dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
 

@@ -1,7 +1,6 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -88,32 +87,15 @@ public sealed class GroupedAggregator : IGradientAggregator
     }
 
     /// <inheritdoc />
-    public Tensor Aggregate(Tensor gradients)
-    {
-        Validate(gradients);
-        using var scope = NewDisposeScope();
-        var destination = torch.empty(gradients.shape[1], dtype: gradients.dtype, device: gradients.device);
-        Combine(gradients, destination);
-        return destination.MoveToOuterDisposeScope();
-    }
+    public Tensor Aggregate(Tensor gradients) => GradientMatrix.AggregateToNew(gradients, Combine);
 
     /// <inheritdoc />
-    public GradientDiagnostics Aggregate(Tensor gradients, Tensor destination)
-    {
-        Validate(gradients);
-        GradientMatrix.ValidateDestination(gradients, destination, nameof(destination));
-        return Combine(gradients, destination);
-    }
-
-    private void Validate(Tensor gradients)
-    {
-        GradientMatrix.Validate(gradients, nameof(gradients));
-        if (gradients.shape[1] != TotalSize)
-            throw new ArgumentException($"The groups tile {TotalSize} columns but the gradients have P = {gradients.shape[1]}.", nameof(gradients));
-    }
+    public GradientDiagnostics Aggregate(Tensor gradients, Tensor destination) => GradientMatrix.AggregateInto(gradients, destination, Combine);
 
     private GradientDiagnostics Combine(Tensor gradients, Tensor destination)
     {
+        if (gradients.shape[1] != TotalSize)
+            throw new ArgumentException($"The groups tile {TotalSize} columns but the gradients have P = {gradients.shape[1]}.", nameof(gradients));
         using var scope = NewDisposeScope();
         var accumulated = GradientMatrix.Accumulated(gradients);
         var t = (int)accumulated.shape[0];

@@ -1,5 +1,4 @@
 using System;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradSurgery;
@@ -38,22 +37,10 @@ public sealed class TrimmedMean : IGradientAggregator
     public int TrimCount { get; }
 
     /// <inheritdoc />
-    public Tensor Aggregate(Tensor gradients)
-    {
-        GradientMatrix.Validate(gradients, nameof(gradients));
-        using var scope = NewDisposeScope();
-        var destination = torch.empty(gradients.shape[1], dtype: gradients.dtype, device: gradients.device);
-        Combine(gradients, destination);
-        return destination.MoveToOuterDisposeScope();
-    }
+    public Tensor Aggregate(Tensor gradients) => GradientMatrix.AggregateToNew(gradients, Combine);
 
     /// <inheritdoc />
-    public GradientDiagnostics Aggregate(Tensor gradients, Tensor destination)
-    {
-        GradientMatrix.Validate(gradients, nameof(gradients));
-        GradientMatrix.ValidateDestination(gradients, destination, nameof(destination));
-        return Combine(gradients, destination);
-    }
+    public GradientDiagnostics Aggregate(Tensor gradients, Tensor destination) => GradientMatrix.AggregateInto(gradients, destination, Combine);
 
     private GradientDiagnostics Combine(Tensor gradients, Tensor destination)
     {
