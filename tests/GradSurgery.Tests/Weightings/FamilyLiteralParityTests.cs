@@ -132,4 +132,23 @@ public class FamilyLiteralParityTests
             GramSpace.AssertClose(LiteralRobust.GradDrop(Rows(gradients), u, leak ?? new double[t]), actual, Tight, GramSpace.Scale(gradients), name);
         }
     }
+
+    [Fact]
+    public void Elementwise_aggregators_are_seamless_across_their_column_blocks()
+    {
+        // 70 001 columns: two full GradDrop blocks of 2¹⁵ plus a tail, four TrimmedMean blocks of 2¹⁴ plus a tail.
+        const int p = 70_001;
+        using var scope = NewDisposeScope();
+        var host = GradientCases.Random(5, 3, p);
+        var g = torch.tensor(host, dtype: ScalarType.Float64);
+        var rows = Rows(host);
+        using (var generator = new Generator(9, torch.CPU))
+        {
+            var u = torch.rand(p, dtype: ScalarType.Float32, generator: generator).data<float>().Select(x => (double)x).ToArray();
+            var leaks = new[] { 0, 0.5, 0, 1, 0.25 };
+            GramSpace.AssertClose(LiteralRobust.GradDrop(rows, u, leaks), new GradDrop(leaks, seed: 9).Aggregate(g).data<double>().ToArray(), Tight, GramSpace.Scale(host), "GradDrop");
+        }
+        foreach (var f in new[] { 0, 1, 2 })
+            GramSpace.AssertClose(LiteralRobust.TrimmedMean(rows, f), new TrimmedMean(f).Aggregate(g).data<double>().ToArray(), Tight, GramSpace.Scale(host), $"TrimmedMean f={f}");
+    }
 }
