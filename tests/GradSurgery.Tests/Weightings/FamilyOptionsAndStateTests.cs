@@ -1,4 +1,5 @@
 using System;
+using System.Linq;
 using Xunit;
 
 namespace GradSurgery.Tests.Weightings;
@@ -56,11 +57,17 @@ public class FamilyOptionsAndStateTests
     [Theory]
     [MemberData(nameof(PaperPropertyTests.LargeCases), MemberType = typeof(PaperPropertyTests))]
     [MemberData(nameof(PaperPropertyTests.Cases), MemberType = typeof(PaperPropertyTests))]
-    public void The_alpha_fair_root_has_a_KKT_residual_at_round_off(string name, double[,] gradients)
+    public void The_alpha_fair_roots_of_FairGrad_and_NashMtl_have_KKT_residuals_at_round_off(string name, double[,] gradients)
     {
         var gramian = Gramian.FromGradients(gradients);
         if (new Mgda().ComputeWeights(gramian) is var mgda && gramian.QuadraticForm(mgda) <= 1e-6 * gramian.LargestEigenvalue)
             return; // Pareto-stationary: no root (the regularised answer is covered by the property suite).
+        // Nash-MTL: (M/‖M‖_F)·α = 1/α.
+        var frobenius = Math.Sqrt(Enumerable.Range(0, gramian.TaskCount).Sum(i => Enumerable.Range(0, gramian.TaskCount).Sum(j => gramian[i, j] * gramian[i, j])));
+        var nash = new NashMtl(maxNorm: 0).ComputeWeights(gramian);
+        var mNash = gramian.Multiply(nash);
+        for (var i = 0; i < nash.Length; i++)
+            Assert.True(Math.Abs((mNash[i] / frobenius) - (1 / nash[i])) <= 1e-8 / nash[i], $"{name}: Nash-MTL residual {(mNash[i] / frobenius * nash[i]) - 1:E2} at task {i}");
         foreach (var alpha in new[] { 0.5, 1.0, 3.0 })
         {
             var w = new FairGrad(alpha).ComputeWeights(gramian);
