@@ -78,22 +78,86 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     /// <exception cref="ArgumentNullException">An argument is null.</exception>
     /// <exception cref="ArgumentException">The shared parameters are empty, frozen, not the wrapped optimizer's, or on different devices or dtypes.</exception>
     public GradientSurgeryOptimizer(torch.optim.Optimizer inner, IGradientAggregator aggregator, GradientSurgeryOptions options)
+        : this(inner, new Methods(null, aggregator ?? throw new ArgumentNullException(nameof(aggregator))), options)
+    {
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="inner"/> with a loss weighting alone and default options: each <c>Backward</c>
+    /// back-propagates the weighted sum once (no per-task gradients, no per-task buffer).
+    /// </summary>
+    /// <param name="inner">The optimizer that applies the update; it must own the weighting's <see cref="ILossWeighting.Parameters"/>.</param>
+    /// <param name="lossWeighting">The method, for example <c>new UncertaintyWeighting(2)</c>.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A parameter of the loss weighting is not among the wrapped optimizer's.</exception>
+    public GradientSurgeryOptimizer(torch.optim.Optimizer inner, ILossWeighting lossWeighting)
+        : this(inner, lossWeighting, new GradientSurgeryOptions())
+    {
+    }
+
+    /// <summary>Wraps <paramref name="inner"/> with a loss weighting alone (see <see cref="GradientSurgeryOptimizer(torch.optim.Optimizer, ILossWeighting)"/>).</summary>
+    /// <param name="inner">The optimizer that applies the update; it must own the weighting's <see cref="ILossWeighting.Parameters"/>.</param>
+    /// <param name="lossWeighting">The method, for example <c>new Famo(2)</c>.</param>
+    /// <param name="options">The non-finite policy (shared parameters are not used without an aggregator).</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A parameter of the loss weighting is not among the wrapped optimizer's, or the shared parameters are invalid.</exception>
+    public GradientSurgeryOptimizer(torch.optim.Optimizer inner, ILossWeighting lossWeighting, GradientSurgeryOptions options)
+        : this(inner, new Methods(lossWeighting ?? throw new ArgumentNullException(nameof(lossWeighting)), null), options)
+    {
+    }
+
+    /// <summary>
+    /// Wraps <paramref name="inner"/> with a loss weighting followed by an aggregator, default options: the
+    /// losses are transformed first, then the per-task gradients of the transformed losses are combined
+    /// (DB-MTL: <c>new LogLosses()</c> with <c>new DbMtl()</c>).
+    /// </summary>
+    /// <param name="inner">The optimizer that applies the update; it must own the weighting's <see cref="ILossWeighting.Parameters"/>.</param>
+    /// <param name="lossWeighting">The loss transform.</param>
+    /// <param name="aggregator">The gradient method.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A parameter of the loss weighting is not among the wrapped optimizer's.</exception>
+    public GradientSurgeryOptimizer(torch.optim.Optimizer inner, ILossWeighting lossWeighting, IGradientAggregator aggregator)
+        : this(inner, lossWeighting, aggregator, new GradientSurgeryOptions())
+    {
+    }
+
+    /// <summary>Wraps <paramref name="inner"/> with a loss weighting followed by an aggregator (see the overload without options).</summary>
+    /// <param name="inner">The optimizer that applies the update; it must own the weighting's <see cref="ILossWeighting.Parameters"/>.</param>
+    /// <param name="lossWeighting">The loss transform.</param>
+    /// <param name="aggregator">The gradient method.</param>
+    /// <param name="options">Shared parameters and the non-finite policy.</param>
+    /// <exception cref="ArgumentNullException">An argument is null.</exception>
+    /// <exception cref="ArgumentException">A parameter of the loss weighting is not among the wrapped optimizer's, or the shared parameters are invalid.</exception>
+    public GradientSurgeryOptimizer(torch.optim.Optimizer inner, ILossWeighting lossWeighting, IGradientAggregator aggregator, GradientSurgeryOptions options)
+        : this(inner, new Methods(lossWeighting ?? throw new ArgumentNullException(nameof(lossWeighting)), aggregator ?? throw new ArgumentNullException(nameof(aggregator))), options)
+    {
+    }
+
+    private GradientSurgeryOptimizer(torch.optim.Optimizer inner, Methods methods, GradientSurgeryOptions options)
     {
         ArgumentNullException.ThrowIfNull(inner);
-        ArgumentNullException.ThrowIfNull(aggregator);
         ArgumentNullException.ThrowIfNull(options);
         Inner = inner;
-        Aggregator = aggregator;
+        Aggregator = methods.Aggregator;
+        LossWeighting = methods.LossWeighting;
         NonFinite = options.NonFinite;
         if (options.SharedParameters is { } shared)
             _explicitShared = SharedParameterChecks.Explicit(shared, inner);
+        if (LossWeighting is { } lossWeighting)
+            LossWeightingRun.RequireOwned(lossWeighting, inner);
     }
 
     /// <summary>The wrapped optimizer.</summary>
     public torch.optim.Optimizer Inner { get; }
 
-    /// <summary>The gradient-surgery method.</summary>
-    public IGradientAggregator Aggregator { get; }
+    /// <summary>The gradient method; null when the optimizer has a loss weighting alone.</summary>
+    public IGradientAggregator? Aggregator { get; }
+
+    /// <summary>The loss weighting applied to the losses before anything is back-propagated; null when none.</summary>
+    public ILossWeighting? LossWeighting { get; }
+
+    /// <summary>∂termₜ/∂Lₜ of the last <c>Backward</c>'s loss weighting (see <see cref="WeightedLosses.Weights"/>); null before the first or without a loss weighting.</summary>
+    public IReadOnlyList<double>? LastLossWeights { get; private set; }
 
     /// <summary>The non-finite gradient policy.</summary>
     public NonFiniteGradientPolicy NonFinite { get; }
@@ -106,7 +170,8 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
 
     /// <summary>
     /// Diagnostics of the last aggregation: weights, per-task norms, cosines, conflicting pairs, κ; null
-    /// before the first. Each figure is computed when first read.
+    /// before the first, and always null with a loss weighting alone (no per-task gradients exist). Each
+    /// figure is computed when first read.
     /// </summary>
     public GradientDiagnostics? LastDiagnostics { get; private set; }
 
@@ -115,20 +180,43 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
 
     /// <summary>
     /// Parameter mode: back-propagates each task loss into the per-task gradient buffer, aggregates the
-    /// shared parameters' gradients and writes the result into their <c>.grad</c>.
+    /// shared parameters' gradients and writes the result into their <c>.grad</c>. With a loss weighting the
+    /// losses are weighted first; with a loss weighting alone, their weighted sum is back-propagated once.
     /// </summary>
     /// <param name="losses">The T ≥ 1 scalar task losses of one forward pass (their graphs share the trunk).</param>
     /// <exception cref="ArgumentException">The list is empty, a loss is not a scalar, has no graph or reaches
-    /// no parameter. Parameters, their <c>.grad</c> and the optimizer state are then untouched.</exception>
+    /// no parameter, or the loss weighting rejects the losses. Parameters, their <c>.grad</c>, the optimizer
+    /// state and the loss weighting's state are then untouched.</exception>
     /// <exception cref="NonFiniteGradientException">A loss or gradient is NaN or infinite (under
-    /// <see cref="NonFiniteGradientPolicy.Throw"/>); nothing is applied.</exception>
+    /// <see cref="NonFiniteGradientPolicy.Throw"/>); nothing is applied and the loss weighting's state is restored.</exception>
     public void Backward(IReadOnlyList<Tensor> losses)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         SkipOnNonFinite(() =>
         {
-            CollectTaskGradients(losses);
-            AggregateBuffer();
+            var values = TaskLosses.Validate(losses);
+            if (LossWeighting is not { } lossWeighting)
+            {
+                CollectTaskGradients(losses);
+                AggregateBuffer();
+                return;
+            }
+            using var scope = NewDisposeScope();
+            LossWeightingRun.Guarded(lossWeighting, () =>
+            {
+                var weighted = lossWeighting.Weigh(losses, values);
+                if (Aggregator is null)
+                {
+                    LossWeightingRun.Sum(weighted.Terms).backward();
+                    ThrowOnNonFiniteGradients("the weighted loss sum");
+                }
+                else
+                {
+                    CollectTaskGradients(weighted.Terms);
+                    AggregateBuffer();
+                }
+                LastLossWeights = weighted.Weights;
+            });
         });
     }
 
@@ -146,21 +234,24 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(representation);
         var weighted = Aggregator as GramianWeightedAggregator
-            ?? throw new NotSupportedException($"Representation mode needs weights of the Gram matrix; {Aggregator.Name} is not a {nameof(GramianWeightedAggregator)}.");
+            ?? throw new NotSupportedException($"Representation mode needs weights of the Gram matrix; {Aggregator?.Name ?? "a loss weighting alone"} is not a {nameof(GramianWeightedAggregator)}.");
         SkipOnNonFinite(() =>
         {
-            TaskLosses.Validate(losses);
+            var values = TaskLosses.Validate(losses);
             using var scope = NewDisposeScope();
-            var diagnostics = weighted.Weigh(RepresentationGradients.Of(losses, representation));
-            var total = losses[0] * diagnostics.Weights[0];
-            for (var t = 1; t < losses.Count; t++)
-                total = total + (losses[t] * diagnostics.Weights[t]);
-            total.backward();
-            var trainable = Inner.parameters().Where(p => p.requires_grad).ToArray();
-            var bad = ParameterGradients.FirstNonFinite(trainable);
-            if (bad >= 0)
-                throw new NonFiniteGradientException(null, $"The gradient of Σ wₜ·Lₜ for a parameter of shape [{string.Join(", ", trainable[bad].shape)}] contains NaN or infinite values; nothing was applied.", "losses");
-            Publish(diagnostics);
+            if (LossWeighting is { } lossWeighting)
+            {
+                LossWeightingRun.Guarded(lossWeighting, () =>
+                {
+                    var terms = lossWeighting.Weigh(losses, values);
+                    BackwardThroughRepresentation(weighted, terms.Terms, representation);
+                    LastLossWeights = terms.Weights;
+                });
+            }
+            else
+            {
+                BackwardThroughRepresentation(weighted, losses, representation);
+            }
         });
     }
 
@@ -170,10 +261,21 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         ObjectDisposedException.ThrowIf(_disposed, this);
         LastStepSkipped = _skipNextStep;
         if (!_skipNextStep)
-            return Inner.step(closure);
+        {
+            var result = Inner.step(closure);
+            LossWeighting?.AfterStep();
+            return result;
+        }
         _skipNextStep = false;
         zero_grad();
         return null!;
+    }
+
+    /// <summary>Marks the end of a training epoch for the loss weighting (DWA's and STCH's epoch statistics); nothing else changes.</summary>
+    public void EndEpoch()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        LossWeighting?.EndEpoch();
     }
 
     /// <summary>Clears every gradient: the wrapped optimizer's parameters and the per-task buffer.</summary>
@@ -281,7 +383,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             var head = ParameterGradients.FirstNonFinite(_taskSpecific);
             if (head >= 0)
                 throw new NonFiniteGradientException(_taskOf[head], $"The gradient of a parameter only task {_taskOf[head]} reaches (shape [{string.Join(", ", _taskSpecific[head].shape)}]) contains NaN or infinite values; nothing was applied.", "losses");
-            Publish(Aggregator.Aggregate(_buffer!.Rows!, _buffer.Update!));
+            Publish(Aggregator!.Aggregate(_buffer!.Rows!, _buffer.Update!));
         }
         finally
         {
@@ -302,11 +404,35 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         }
     }
 
+    /// <summary>Representation mode's weights from ∂Lₜ/∂Z, then one backward of Σ wₜ·Lₜ (the losses may be a loss weighting's terms).</summary>
+    private void BackwardThroughRepresentation(GramianWeightedAggregator weighted, IReadOnlyList<Tensor> losses, Tensor representation)
+    {
+        var diagnostics = weighted.Weigh(RepresentationGradients.Of(losses, representation));
+        var total = losses[0] * diagnostics.Weights[0];
+        for (var t = 1; t < losses.Count; t++)
+            total = total + (losses[t] * diagnostics.Weights[t]);
+        total.backward();
+        ThrowOnNonFiniteGradients("Σ wₜ·Lₜ");
+        Publish(diagnostics);
+    }
+
+    /// <summary>Throws a <see cref="NonFiniteGradientException"/> when a trainable parameter's gradient holds NaN or an infinity.</summary>
+    private void ThrowOnNonFiniteGradients(string objective)
+    {
+        var trainable = Inner.parameters().Where(p => p.requires_grad).ToArray();
+        var bad = ParameterGradients.FirstNonFinite(trainable);
+        if (bad >= 0)
+            throw new NonFiniteGradientException(null, $"The gradient of {objective} for a parameter of shape [{string.Join(", ", trainable[bad].shape)}] contains NaN or infinite values; nothing was applied.", "losses");
+    }
+
     private void Publish(GradientDiagnostics diagnostics)
     {
         LastDiagnostics = diagnostics;
         Aggregated?.Invoke(diagnostics);
     }
+
+    /// <summary>The methods of one wrapper: a loss weighting, an aggregator, or both (never neither).</summary>
+    private readonly record struct Methods(ILossWeighting? LossWeighting, IGradientAggregator? Aggregator);
 
     private void ForgetStructure()
     {

@@ -9,10 +9,10 @@ namespace GradSurgery;
 /// <summary>Checks of the T task losses handed to <see cref="GradientSurgeryOptimizer"/>, before anything is back-propagated.</summary>
 internal static class TaskLosses
 {
-    /// <summary>Throws unless <paramref name="losses"/> are T ≥ 1 finite scalars with a graph.</summary>
+    /// <summary>Throws unless <paramref name="losses"/> are T ≥ 1 finite scalars with a graph; returns their values.</summary>
     /// <exception cref="ArgumentException">The list is empty, or a loss is null, not a scalar or has no graph.</exception>
     /// <exception cref="NonFiniteGradientException">A loss is NaN or infinite.</exception>
-    public static void Validate(IReadOnlyList<Tensor> losses)
+    public static double[] Validate(IReadOnlyList<Tensor> losses)
     {
         ArgumentNullException.ThrowIfNull(losses);
         if (losses.Count == 0)
@@ -33,5 +33,6 @@ internal static class TaskLosses
             if (!double.IsFinite(values[t]))
                 throw new NonFiniteGradientException(t, $"Loss {t} is {values[t]}: nothing was back-propagated or applied.", nameof(losses));
         }
+        return values;
     }
 }

@@ -36,22 +36,6 @@ public sealed class Rlw : IStatefulWeighting
     public double[] ComputeWeights(Gramian gramian)
     {
         ArgumentNullException.ThrowIfNull(gramian);
-        var n = gramian.TaskCount;
-        var weights = new double[n];
-        var largest = double.NegativeInfinity;
-        for (var i = 0; i < n; i++)
-        {
-            weights[i] = Math.Sqrt(-2 * Math.Log(1 - _random.NextDouble())) * Math.Cos(2 * Math.PI * _random.NextDouble());
-            largest = Math.Max(largest, weights[i]);
-        }
-        var sum = 0.0;
-        for (var i = 0; i < n; i++)
-        {
-            weights[i] = Math.Exp(weights[i] - largest);
-            sum += weights[i];
-        }
-        for (var i = 0; i < n; i++)
-            weights[i] /= sum;
-        return weights;
+        return GaussianSoftmax.Draw(_random, gramian.TaskCount);
     }
 }

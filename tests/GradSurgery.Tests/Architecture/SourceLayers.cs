@@ -21,7 +21,8 @@ internal static partial class SourceLayers
         ["Weightings"] = ["Gram", "Solvers"],
         ["Diagnostics"] = ["Gram"],
         ["Aggregation"] = ["Gram", "Solvers", "Weightings", "Diagnostics"],
-        ["Optimizer"] = ["Gram", "Solvers", "Weightings", "Diagnostics", "Aggregation"],
+        ["LossWeightings"] = ["Weightings"],
+        ["Optimizer"] = ["Gram", "Solvers", "Weightings", "Diagnostics", "Aggregation", "LossWeightings"],
     };
 
     /// <summary>The library's source folder, found upwards from the test binaries.</summary>

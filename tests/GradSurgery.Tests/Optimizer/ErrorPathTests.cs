@@ -149,6 +149,6 @@ public class ErrorPathTests
         }
         Assert.Equal(3, received.Count);
         Assert.Same(opt.LastDiagnostics, received[^1]);
-        Assert.Equal("PCGrad", opt.Aggregator.Name);
+        Assert.Equal("PCGrad", opt.Aggregator!.Name);
     }
 }

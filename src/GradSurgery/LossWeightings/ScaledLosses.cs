@@ -1,0 +1,17 @@
+using System.Collections.Generic;
+using static TorchSharp.torch;
+
+namespace GradSurgery;
+
+/// <summary>The terms wₜ·Lₜ of a loss weighting whose weights are constants of the step.</summary>
+internal static class ScaledLosses
+{
+    /// <summary>wₜ·Lₜ for every task (scalars in the current dispose scope) with the weights alongside.</summary>
+    public static WeightedLosses Of(IReadOnlyList<Tensor> losses, double[] weights)
+    {
+        var terms = new Tensor[losses.Count];
+        for (var t = 0; t < losses.Count; t++)
+            terms[t] = losses[t].reshape() * weights[t];
+        return new WeightedLosses(terms, weights);
+    }
+}
