@@ -23,7 +23,8 @@ namespace GradSurgery;
 /// an estimate of the same decrease with the batch-to-batch noise added, and no extra forward. For the
 /// paper's exact form, pass the same batch's losses after the step to <see cref="Observe"/>; the next
 /// <see cref="Weigh"/> then does not update again. With gradient accumulation (several
-/// <see cref="Weigh"/> per step) only the first after a step updates.</para>
+/// <see cref="Weigh"/> per step) the "before" of a step is the mean of its micro-batches' losses, and only
+/// the first <see cref="Weigh"/> after the step updates.</para>
 /// </remarks>
 public sealed class Famo : ILossWeighting
 {
@@ -50,7 +51,8 @@ public sealed class Famo : ILossWeighting
     private double[] _moment1;
     private double[] _moment2;
     private long _updates;
-    private double[]? _before;
+    private double[]? _beforeSum;
+    private long _beforeCount;
     private bool _stepped;
 
     /// <summary>Creates FAMO.</summary>
@@ -100,10 +102,20 @@ public sealed class Famo : ILossWeighting
     {
         LossInputs.Validate(losses, values, TaskCount, Method);
         LossInputs.RequireAbove(values, -Offset, Method, "its logarithms need L + 1e-8 > 0");
-        if (_stepped && _before is not null)
-            UpdateLogits(_before, values);
+        if (_stepped && _beforeSum is not null)
+        {
+            UpdateLogits(BeforeMean(), values);
+            _beforeSum = null;
+        }
         _stepped = false;
-        _before = [.. values];
+        if (_beforeSum is null)
+        {
+            _beforeSum = new double[TaskCount];
+            _beforeCount = 0;
+        }
+        for (var t = 0; t < TaskCount; t++)
+            _beforeSum[t] += values[t];
+        _beforeCount++;
         var z = Softmax(_logits);
         var inverse = 0.0;
         for (var t = 0; t < TaskCount; t++)
@@ -138,10 +150,10 @@ public sealed class Famo : ILossWeighting
             if (!double.IsFinite(lossesAfterStep[t]) || !(lossesAfterStep[t] > -Offset))
                 throw new ArgumentException($"FAMO needs finite losses > −1e-8; loss {t} after the step is {lossesAfterStep[t]}.", nameof(lossesAfterStep));
         }
-        if (_before is null)
+        if (_beforeSum is null)
             throw new InvalidOperationException("FAMO.Observe needs the losses before the step: call it after a step whose losses were weighed, once.");
-        UpdateLogits(_before, lossesAfterStep);
-        _before = null;
+        UpdateLogits(BeforeMean(), lossesAfterStep);
+        _beforeSum = null;
         _stepped = false;
     }
 
@@ -160,7 +172,8 @@ public sealed class Famo : ILossWeighting
         _moment1 = new double[TaskCount];
         _moment2 = new double[TaskCount];
         _updates = 0;
-        _before = null;
+        _beforeSum = null;
+        _beforeCount = 0;
         _stepped = false;
     }
 
@@ -171,7 +184,8 @@ public sealed class Famo : ILossWeighting
         ["adam_moment1"] = (double[])_moment1.Clone(),
         ["adam_moment2"] = (double[])_moment2.Clone(),
         ["adam_steps"] = [_updates],
-        ["losses_before"] = _before is null ? [] : (double[])_before.Clone(),
+        ["losses_before_sum"] = _beforeSum is null ? [] : (double[])_beforeSum.Clone(),
+        ["losses_before_count"] = [_beforeCount],
         ["stepped"] = [_stepped ? 1 : 0],
     };
 
@@ -182,13 +196,16 @@ public sealed class Famo : ILossWeighting
         var moment1 = StateArrays.Read(state, "adam_moment1", TaskCount, Method);
         var moment2 = StateArrays.Read(state, "adam_moment2", TaskCount, Method);
         var updates = StateArrays.ReadCount(state, "adam_steps", Method);
-        var before = StateArrays.ReadOptional(state, "losses_before", TaskCount, Method);
+        var beforeSum = StateArrays.ReadOptional(state, "losses_before_sum", TaskCount, Method);
+        var beforeCount = StateArrays.ReadCount(state, "losses_before_count", Method);
+        if ((beforeSum is null) != (beforeCount == 0))
+            throw new ArgumentException("FAMO's \"losses_before_sum\" and \"losses_before_count\" disagree.", nameof(state));
         var stepped = StateArrays.ReadCount(state, "stepped", Method);
         if (stepped > 1)
             throw new ArgumentException($"FAMO's \"stepped\" must be 0 or 1; got {stepped}.", nameof(state));
         if (moment2.Any(v => v < 0))
             throw new ArgumentException("FAMO's \"adam_moment2\" must be ≥ 0.", nameof(state));
-        (_logits, _moment1, _moment2, _updates, _before, _stepped) = (logits, moment1, moment2, updates, before, stepped == 1);
+        (_logits, _moment1, _moment2, _updates, _beforeSum, _beforeCount, _stepped) = (logits, moment1, moment2, updates, beforeSum, beforeCount, stepped == 1);
     }
 
     /// <summary>One Adam step of ξ on ∇ξ zᵀδ = z ⊙ (δ − zᵀδ) plus γ·ξ.</summary>
@@ -212,6 +229,15 @@ public sealed class Famo : ILossWeighting
             _moment2[t] = (Beta2 * _moment2[t]) + ((1 - Beta2) * gradient * gradient);
             _logits[t] -= LearningRate / correction1 * _moment1[t] / ((Math.Sqrt(_moment2[t]) / Math.Sqrt(correction2)) + AdamEpsilon);
         }
+    }
+
+    /// <summary>The mean of the losses weighed since the last update (one step's micro-batches).</summary>
+    private double[] BeforeMean()
+    {
+        var mean = new double[TaskCount];
+        for (var t = 0; t < TaskCount; t++)
+            mean[t] = _beforeSum![t] / _beforeCount;
+        return mean;
     }
 
     private static double[] Softmax(double[] logits)

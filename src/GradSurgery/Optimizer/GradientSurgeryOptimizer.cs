@@ -321,6 +321,9 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     /// <exception cref="NotSupportedException">The wrapped optimizer is not a TorchSharp <see cref="OptimizerHelper"/>.</exception>
     public override void load_state_dict(StateDictionary state_dict) => InnerHelper.load_state_dict(state_dict);
 
+    /// <summary>Whether the per-task gradient buffer exists (never with a loss weighting alone).</summary>
+    internal bool HasTaskGradientBuffer => _buffer is not null;
+
     /// <summary>
     /// The collecting half of <see cref="Backward(IReadOnlyList{Tensor})"/>: validates the losses and
     /// back-propagates each into its row of the per-task buffer (separate so that benchmarks can time it).
