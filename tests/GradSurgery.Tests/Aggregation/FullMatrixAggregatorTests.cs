@@ -20,6 +20,7 @@ public class FullMatrixAggregatorTests
         yield return new object[] { "GradDrop", new Func<IGradientAggregator>(() => new GradDrop(seed: 3)) };
         yield return new object[] { "GradDrop leaky", new Func<IGradientAggregator>(() => new GradDrop([0.5, 0, 1], seed: 3)) };
         yield return new object[] { "TrimmedMean", new Func<IGradientAggregator>(() => new TrimmedMean(1)) };
+        yield return new object[] { "DB-MTL", new Func<IGradientAggregator>(() => new DbMtl()) };
         yield return new object[] { "GradVac per group", new Func<IGradientAggregator>(() => new GroupedAggregator([10, 4, 10], () => new GradVac(seed: 3))) };
         yield return new object[] { "UPGrad per group", new Func<IGradientAggregator>(() => new GroupedAggregator([GradientCases.Parameters], () => new UPGrad())) };
     }
