@@ -144,7 +144,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         if (options.SharedParameters is { } shared)
             _explicitShared = SharedParameterChecks.Explicit(shared, inner);
         if (LossWeighting is { } lossWeighting)
-            LossWeightingRun.RequireOwned(lossWeighting, inner);
+            LossWeightingRun.RequireOwned(lossWeighting, inner, _explicitShared);
     }
 
     /// <summary>The wrapped optimizer.</summary>
@@ -370,7 +370,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     private void DiscoverStructure(IReadOnlyList<Tensor> losses)
     {
         var trainable = Inner.parameters().Where(p => p.requires_grad).Distinct().ToArray();
-        using var roles = SharedParameterDiscovery.Run(trainable, losses, _explicitShared);
+        using var roles = SharedParameterDiscovery.Run(trainable, losses, _explicitShared, new HashSet<Parameter>(LossWeighting?.Parameters ?? []));
         _buffer = new TaskGradientBuffer(roles.Shared);
         roles.Seed(_buffer);
         _shared = roles.Shared;

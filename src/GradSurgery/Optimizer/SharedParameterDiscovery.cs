@@ -38,8 +38,10 @@ internal sealed class SharedParameterDiscovery : IDisposable
     /// <param name="trainable">The wrapped optimizer's parameters that require grad.</param>
     /// <param name="losses">The validated task losses; each is back-propagated once (the graph is released after the last).</param>
     /// <param name="explicitShared">The shared parameters the user gave, or null to infer them.</param>
+    /// <param name="neverShared">Parameters never inferred as shared however many losses reach them (a loss
+    /// weighting's own: one tensor holds every task's scale, and each entry must get its own task's gradient).</param>
     /// <exception cref="ArgumentException">A loss reaches no parameter, no parameter is shared, or the shared ones mix devices or dtypes.</exception>
-    public static SharedParameterDiscovery Run(Parameter[] trainable, IReadOnlyList<Tensor> losses, Parameter[]? explicitShared)
+    public static SharedParameterDiscovery Run(Parameter[] trainable, IReadOnlyList<Tensor> losses, Parameter[]? explicitShared, IReadOnlyCollection<Parameter> neverShared)
     {
         var reached = new Dictionary<Parameter, int>();
         var firstTask = new Dictionary<Parameter, int>();
@@ -65,7 +67,7 @@ internal sealed class SharedParameterDiscovery : IDisposable
                 if (grads.Count == 0)
                     throw new ArgumentException($"Loss {t} reaches no trainable parameter of the wrapped optimizer.", nameof(losses));
             }
-            var shared = explicitShared ?? trainable.Where(p => reached.GetValueOrDefault(p) >= 2).ToArray();
+            var shared = explicitShared ?? trainable.Where(p => reached.GetValueOrDefault(p) >= 2 && !neverShared.Contains(p)).ToArray();
             if (shared.Length == 0)
                 throw new ArgumentException("No parameter is shared: no trainable parameter is reached by two or more losses. Pass the shared parameters explicitly.", nameof(losses));
             SharedParameterChecks.SameDeviceAndType(shared, explicitShared is null ? null : SharedParameterChecks.OptionName);
