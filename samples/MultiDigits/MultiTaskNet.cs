@@ -16,14 +16,18 @@ internal sealed class MultiTaskNet : IDisposable
     /// <summary>Creates the network on <paramref name="device"/> (initialised from torch's current seed).</summary>
     public MultiTaskNet(int features, int taskCount, int classes, Device device)
     {
+        LastSharedLayer = nn.Linear(Hidden, Representation);
         Trunk = nn.Sequential(
             nn.Linear(features, Hidden), nn.ReLU(),
-            nn.Linear(Hidden, Representation), nn.ReLU()).to(device);
+            LastSharedLayer, nn.ReLU()).to(device);
         Heads = [.. Enumerable.Range(0, taskCount).Select(_ => nn.Linear(Representation, classes).to(device))];
     }
 
     /// <summary>The shared trunk.</summary>
     public Sequential Trunk { get; }
+
+    /// <summary>The trunk's last linear layer (GradNorm balances the gradient norms on it, as its paper).</summary>
+    public Linear LastSharedLayer { get; }
 
     /// <summary>One classifier per task.</summary>
     public IReadOnlyList<Linear> Heads { get; }

@@ -17,7 +17,7 @@ const int TestImages = 2_000;
 const int TrainPoolSize = 1_400;
 const int DataSeed = 2026;
 // Redirected output (CI logs) gets a table wide enough not to wrap.
-const int RedirectedConsoleWidth = 132;
+const int RedirectedConsoleWidth = 160;
 string[] taskNames = ["left digit", "right digit"];
 
 var quickOption = new Option<bool>("--quick") { Description = $"{QuickEpochs} epochs, 1 seed, {QuickTrainImages} training images (for CI)" };
@@ -60,7 +60,7 @@ root.SetAction(parse =>
     var test = TwoDigitDataset.Create(digits, [.. Enumerable.Range(TrainPoolSize, digits.Labels.Count - TrainPoolSize)], TestImages, DataSeed + 1).To(device);
     AnsiConsole.MarkupLine($"[bold]MultiDigits[/]: {train.Count} training and {test.Count} test images of {DigitImages.Side}×{TwoDigitDataset.Width} pixels, tasks: {string.Join(", ", taskNames)}; {epochs} epochs × {seeds} seed(s), Adam lr {Trainer.LearningRate}, batch {Trainer.BatchSize}, on {device}");
 
-    var configurations = Configuration.Methods.Concat(Configuration.SingleTaskBaselines(taskNames)).ToList();
+    var configurations = Configuration.Methods(taskNames.Length, epochs).Concat(Configuration.SingleTaskBaselines(taskNames)).ToList();
     var trainer = new Trainer(train, test, device);
     var summaries = new List<Summary>();
     AnsiConsole.Progress()
@@ -78,6 +78,7 @@ root.SetAction(parse =>
     var baseline = Enumerable.Range(0, taskNames.Length).Select(t => summaries.Single(s => s.Configuration.SingleTask == t).Accuracy(t)).ToList();
     var table = new Table().Title("Test accuracy after the last epoch (mean over seeds)");
     table.AddColumn("method");
+    table.AddColumn("weighs");
     foreach (var name in taskNames)
     {
         table.AddColumn(new TableColumn($"{name} acc. %").RightAligned());
@@ -86,14 +87,17 @@ root.SetAction(parse =>
     table.AddColumn(new TableColumn("Δm% (lower is better)").RightAligned());
     table.AddColumn(new TableColumn("conflicting pairs / step").RightAligned());
     table.AddColumn(new TableColumn("mean κ").RightAligned());
+    table.AddColumn(new TableColumn("ms / step").RightAligned());
     foreach (var summary in summaries)
     {
         var multiTask = summary.Configuration.SingleTask is null;
-        var cells = new List<string> { Markup.Escape(summary.Configuration.Name) };
+        var diagnosed = summary.Runs.Sum(r => r.DiagnosedSteps) > 0;
+        var cells = new List<string> { Markup.Escape(summary.Configuration.Name), summary.Configuration.Kind };
         cells.AddRange(Enumerable.Range(0, taskNames.Length).Select(t => double.IsNaN(summary.Accuracy(t)) ? "" : $"{100 * summary.Accuracy(t):F2}"));
         cells.Add(multiTask ? $"{summary.DeltaM(baseline):+0.00;-0.00}" : "");
-        cells.Add(multiTask ? $"{summary.ConflictingPairs:F3}" : "");
-        cells.Add(multiTask ? $"{summary.ConditionNumber:F2}" : "");
+        cells.Add(diagnosed ? $"{summary.ConflictingPairs:F3}" : "");
+        cells.Add(diagnosed ? $"{summary.ConditionNumber:F2}" : "");
+        cells.Add($"{summary.MillisecondsPerStep:F2}");
         table.AddRow([.. cells]);
     }
 

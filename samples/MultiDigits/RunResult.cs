@@ -21,6 +21,12 @@ internal sealed class RunResult
     /// <summary>Sum over steps of the gradient system's condition number.</summary>
     public double ConditionNumberSum { get; set; }
 
-    /// <summary>Optimizer steps with diagnostics (multi-task rows only).</summary>
+    /// <summary>Optimizer steps with diagnostics (rows with per-task gradients only).</summary>
     public int DiagnosedSteps { get; set; }
+
+    /// <summary>Optimizer steps timed (those after the first epoch).</summary>
+    public int Steps { get; set; }
+
+    /// <summary>Wall-clock seconds of the steps (forward, backward with the method, optimizer step).</summary>
+    public double StepSeconds { get; set; }
 }

@@ -12,10 +12,13 @@ internal sealed record Summary(Configuration Configuration, IReadOnlyList<RunRes
     public double[] AccuracyCurve() =>
         [.. Enumerable.Range(0, Runs[0].AccuracyCurve.Count).Select(e => Runs.Average(r => r.AccuracyCurve[e]))];
 
-    /// <summary>Mean conflicting pairs per step (NaN for single-task rows).</summary>
+    /// <summary>Mean wall-clock milliseconds per training step (forward, backward with the method, optimizer step).</summary>
+    public double MillisecondsPerStep => 1000 * Runs.Sum(r => r.StepSeconds) / Runs.Sum(r => r.Steps);
+
+    /// <summary>Mean conflicting pairs per step (NaN for rows without per-task gradients).</summary>
     public double ConflictingPairs => Runs.Sum(r => r.ConflictingPairsSum) / Runs.Sum(r => r.DiagnosedSteps);
 
-    /// <summary>Mean condition number of the task gradients per step (NaN for single-task rows).</summary>
+    /// <summary>Mean condition number of the task gradients per step (NaN for rows without per-task gradients).</summary>
     public double ConditionNumber => Runs.Sum(r => r.ConditionNumberSum) / Runs.Sum(r => r.DiagnosedSteps);
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using static TorchSharp.torch;
 
 namespace GradSurgery.Samples.MultiDigits;
@@ -33,8 +34,9 @@ internal sealed class Trainer
         manual_seed(seed);
         using var net = new MultiTaskNet(TwoDigitDataset.Features, TwoDigitDataset.TaskCount, TwoDigitDataset.Classes, _device);
         var tasks = configuration.SingleTask is { } single ? new[] { single } : Enumerable.Range(0, TwoDigitDataset.TaskCount).ToArray();
-        var inner = optim.Adam(net.Parameters(tasks), lr: LearningRate);
-        using var surgery = configuration.Method is { } method ? new GradientSurgeryOptimizer(inner, method(net.Trunk.parameters()), new GradientSurgeryOptions { SharedParameters = net.Trunk.parameters() }) : null;
+        var setup = configuration.Method?.Invoke(net);
+        var inner = optim.Adam(net.Parameters(tasks).Concat(setup?.LossWeighting?.Parameters ?? []), lr: LearningRate);
+        using var surgery = setup?.Wrap(inner, new GradientSurgeryOptions { SharedParameters = net.Trunk.parameters() });
         var result = new RunResult(TwoDigitDataset.TaskCount);
         var order = new Random(seed);
         var indices = Enumerable.Range(0, (int)_train.Count).ToArray();
@@ -46,6 +48,8 @@ internal sealed class Trainer
             var batches = 0;
             for (var start = 0; start + BatchSize <= indices.Length; start += BatchSize)
             {
+                var began = Stopwatch.GetTimestamp();
+                double elapsed;
                 using var scope = NewDisposeScope();
                 var batch = tensor(indices.AsSpan(start, BatchSize).ToArray().Select(i => (long)i).ToArray(), device: _device);
                 var z = net.Trunk.call(_train.Images.index_select(0, batch));
@@ -55,22 +59,35 @@ internal sealed class Trainer
                     surgery.zero_grad();
                     surgery.Backward(losses);
                     surgery.step();
-                    var diagnostics = surgery.LastDiagnostics!;
-                    result.ConflictingPairsSum += diagnostics.ConflictingPairs;
-                    result.ConditionNumberSum += diagnostics.ConditionNumber;
-                    result.DiagnosedSteps++;
+                    elapsed = Stopwatch.GetElapsedTime(began).TotalSeconds;
+                    if (surgery.LastDiagnostics is { } diagnostics)
+                    {
+                        result.ConflictingPairsSum += diagnostics.ConflictingPairs;
+                        result.ConditionNumberSum += diagnostics.ConditionNumber;
+                        result.DiagnosedSteps++;
+                    }
                 }
                 else
                 {
                     inner.zero_grad();
-                    losses[0].backward();
+                    losses.Aggregate((a, b) => a + b).backward();
                     inner.step();
+                    elapsed = Stopwatch.GetElapsedTime(began).TotalSeconds;
                 }
+
+                // The first epoch warms the JIT and the allocator's caches; it is not timed (unless it is the only one).
+                if (epoch > 0 || epochs == 1)
+                {
+                    result.StepSeconds += elapsed;
+                    result.Steps++;
+                }
+
 
                 lossSum += losses.Sum(l => l.item<float>());
                 batches++;
             }
 
+            surgery?.EndEpoch();
             result.LossCurve.Add(lossSum / batches);
             var accuracy = Evaluate(net);
             result.AccuracyCurve.Add(tasks.Average(t => accuracy[t]));
@@ -89,6 +106,8 @@ internal sealed class Trainer
         {
             inner.Dispose();
         }
+
+        (setup?.Aggregator as IDisposable)?.Dispose();
 
         return result;
     }
