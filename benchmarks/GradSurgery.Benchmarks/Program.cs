@@ -5,6 +5,7 @@
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --quick      ShortRun job: rough numbers, faster
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --leaks      live tensors after 10 and 1 000 steps
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --paired     ratio targets as paired (A B B A) comparisons
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --paired --losses   only the loss weightings' paired ratios
 using BenchmarkDotNet.Running;
 using GradSurgery.Benchmarks.Infrastructure;
 using GradSurgery.Benchmarks.Training;
@@ -18,7 +19,7 @@ if (args.Contains("--leaks"))
 
 if (args.Contains("--paired"))
 {
-    return PairedRatios.Run(smoke);
+    return PairedRatios.Run(smoke, lossWeightingsOnly: args.Contains("--losses"));
 }
 
 BenchmarkScale.Smoke = smoke;

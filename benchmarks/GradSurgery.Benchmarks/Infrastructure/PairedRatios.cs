@@ -17,12 +17,17 @@ public static class PairedRatios
     private const int LargePairs = 9;
     private const int LargeSize = 10_000_000;
 
-    /// <summary>Prints the paired ratios as Markdown.</summary>
-    public static int Run(bool smoke)
+    /// <summary>Prints the paired ratios as Markdown (only the loss weightings' with <paramref name="lossWeightingsOnly"/>).</summary>
+    public static int Run(bool smoke, bool lossWeightingsOnly = false)
     {
         BenchmarkScale.Smoke = smoke;
         Console.WriteLine("| target | configuration | median paired ratio | pairs |");
         Console.WriteLine("| --- | --- | ---: | ---: |");
+        if (lossWeightingsOnly)
+        {
+            return LossWeightings(smoke);
+        }
+
         foreach (var t in BenchmarkScale.Grid(2, 4, 8, 16))
         {
             foreach (var p in BenchmarkScale.Grid(1_000_000, LargeSize))
@@ -85,6 +90,7 @@ public static class PairedRatios
                     Row("representation ÷ summed loss ≤ 1.3", $"{method}, {where}", Median(Step($"Representation:{method}").Step, summed.Step, pairs), pairs);
                 }
 
+                LossWeightingRows(summed, where, pairs);
                 foreach (var b in steps.Values)
                 {
                     b.Cleanup();
@@ -93,6 +99,36 @@ public static class PairedRatios
         }
 
         return 0;
+    }
+
+    /// <summary>The loss weightings' rows alone, for every trunk and T.</summary>
+    private static int LossWeightings(bool smoke)
+    {
+        foreach (var trunk in BenchmarkScale.Grid("1M", "10M"))
+        {
+            foreach (var t in BenchmarkScale.Grid(2, 4, 8))
+            {
+                var summed = new TrainingStepBenchmarks { Trunk = trunk, T = t, Scenario = "SummedLoss" };
+                summed.Setup();
+                LossWeightingRows(summed, $"trunk {trunk}, T={t}", smoke ? 1 : trunk == "10M" ? LargePairs : SmallPairs);
+                summed.Cleanup();
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>Each loss weighting's wrapper step against the plain summed-loss step of the same model.</summary>
+    private static void LossWeightingRows(TrainingStepBenchmarks summed, string where, int pairs)
+    {
+        foreach (var method in BenchmarkMethods.LossWeightings)
+        {
+            var target = BenchmarkMethods.OneBackward(method) ? "loss-weighted step ÷ summed-loss step ≤ 1.05" : "loss-weighted step ÷ summed-loss step (reported: T backward passes to W)";
+            var lossStep = new TrainingStepBenchmarks { Trunk = summed.Trunk, T = summed.T, Scenario = $"Loss:{method}" };
+            lossStep.Setup();
+            Row(target, $"{method}, {where}", Median(lossStep.Step, summed.Step, pairs), pairs);
+            lossStep.Cleanup();
+        }
     }
 
     /// <summary>

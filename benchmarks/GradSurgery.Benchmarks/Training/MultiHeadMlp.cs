@@ -26,7 +26,8 @@ public sealed class MultiHeadMlp : IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(trunkSize), trunkSize, "Known sizes: 1M, 10M."),
         };
         manual_seed(0);
-        Trunk = nn.Sequential(nn.Linear(input, hidden1), nn.ReLU(), nn.Linear(hidden1, hidden2), nn.ReLU()).to(device);
+        LastSharedLayer = nn.Linear(hidden1, hidden2);
+        Trunk = nn.Sequential(nn.Linear(input, hidden1), nn.ReLU(), LastSharedLayer, nn.ReLU()).to(device);
         Heads = [.. Enumerable.Range(0, taskCount).Select(_ => nn.Linear(hidden2, 1).to(device))];
         _input = randn(BatchSize, input, device: device);
         _targets = [.. Enumerable.Range(0, taskCount).Select(_ => randn(BatchSize, 1, device: device))];
@@ -34,6 +35,9 @@ public sealed class MultiHeadMlp : IDisposable
 
     /// <summary>The shared trunk.</summary>
     public Sequential Trunk { get; }
+
+    /// <summary>The trunk's last linear layer (GradNorm's W).</summary>
+    public Linear LastSharedLayer { get; }
 
     /// <summary>One head per task.</summary>
     public IReadOnlyList<Linear> Heads { get; }

@@ -14,9 +14,10 @@ namespace GradSurgery.Benchmarks.Training;
 /// <item><c>InnerStep</c>: Adam's step alone.</item>
 /// <item><c>Wrapper:M</c>: a full <see cref="GradientSurgeryOptimizer"/> step with method M (parameter mode).</item>
 /// <item><c>Representation:M</c>: a full wrapper step in representation mode.</item>
+/// <item><c>Loss:M</c>: a full wrapper step with loss weighting M alone (one backward of the weighted sum).</item>
 /// </list>
 /// Targets (ratios of this run): Collect ≤ 1.05 × ForwardTBackward; Wrapper ≤ 1.10 × (ForwardTBackward +
-/// AggregationFloor + InnerStep); Representation ≤ 1.3 × SummedLoss.
+/// AggregationFloor + InnerStep); Representation ≤ 1.3 × SummedLoss; Loss ≤ 1.05 × SummedLoss (GradNorm reported).
 /// </summary>
 [BenchmarkCategory("Training")]
 [MemoryDiagnoser]
@@ -44,22 +45,28 @@ public class TrainingStepBenchmarks
     public static IEnumerable<int> TaskCounts => BenchmarkScale.Grid(2, 4, 8);
 
     public static IEnumerable<string> Scenarios => BenchmarkScale.Smoke
-        ? ["SummedLoss", "ForwardTBackward", "Collect", "AggregationFloor", "InnerStep", "Wrapper:PCGrad", "Representation:AlignedMTL"]
+        ? ["SummedLoss", "ForwardTBackward", "Collect", "AggregationFloor", "InnerStep", "Wrapper:PCGrad", "Representation:AlignedMTL", "Loss:UW", "Loss:GradNorm"]
         : ["SummedLoss", "ForwardTBackward", "Collect", "AggregationFloor", "InnerStep",
            .. BenchmarkMethods.Training.Select(m => $"Wrapper:{m}"),
-           "Representation:Sum", "Representation:AlignedMTL"];
+           "Representation:Sum", "Representation:AlignedMTL",
+           .. BenchmarkMethods.LossWeightings.Select(m => $"Loss:{m}")];
 
     [GlobalSetup]
     public void Setup()
     {
         _model = new MultiHeadMlp(Trunk, T, TorchDevice.Current);
-        _inner = optim.Adam(_model.Parameters, lr: 1e-4);
+        var parts = Scenario.Split(':');
+        var lossWeighting = parts[0] == "Loss" ? BenchmarkMethods.LossWeighting(parts[1], _model) : null;
+        _inner = optim.Adam(_model.Parameters.Concat(lossWeighting?.Parameters ?? []), lr: 1e-4);
         var size = _model.SharedParameterCount;
         _buffer = zeros(T, size, device: TorchDevice.Current);
         _update = zeros(size, device: TorchDevice.Current);
         _weights = ones(T, device: TorchDevice.Current);
-        var parts = Scenario.Split(':');
-        if (parts.Length == 2)
+        if (lossWeighting is not null)
+        {
+            _wrapper = new GradientSurgeryOptimizer(_inner, lossWeighting);
+        }
+        else if (parts.Length == 2)
         {
             _wrapper = new GradientSurgeryOptimizer(_inner, BenchmarkMethods.Weighting(parts[1]), new GradientSurgeryOptions { SharedParameters = _model.Trunk.parameters() });
         }
@@ -71,7 +78,7 @@ public class TrainingStepBenchmarks
             "Collect" => Collect,
             "AggregationFloor" => AggregationFloor,
             "InnerStep" => InnerStep,
-            "Wrapper" => WrapperStep,
+            "Wrapper" or "Loss" => WrapperStep,
             "Representation" => RepresentationStep,
             _ => throw new ArgumentOutOfRangeException(nameof(Scenario), Scenario, "Unknown scenario."),
         };
