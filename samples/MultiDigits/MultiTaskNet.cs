@@ -16,10 +16,10 @@ internal sealed class MultiTaskNet : IDisposable
     /// <summary>Creates the network on <paramref name="device"/> (initialised from torch's current seed).</summary>
     public MultiTaskNet(int features, int taskCount, int classes, Device device)
     {
+        // Layers created in input-to-output order: the initial weights follow torch's seed in that order.
+        var first = nn.Linear(features, Hidden);
         LastSharedLayer = nn.Linear(Hidden, Representation);
-        Trunk = nn.Sequential(
-            nn.Linear(features, Hidden), nn.ReLU(),
-            LastSharedLayer, nn.ReLU()).to(device);
+        Trunk = nn.Sequential(first, nn.ReLU(), LastSharedLayer, nn.ReLU()).to(device);
         Heads = [.. Enumerable.Range(0, taskCount).Select(_ => nn.Linear(Representation, classes).to(device))];
     }
 

@@ -26,8 +26,9 @@ public sealed class MultiHeadMlp : IDisposable
             _ => throw new ArgumentOutOfRangeException(nameof(trunkSize), trunkSize, "Known sizes: 1M, 10M."),
         };
         manual_seed(0);
+        var first = nn.Linear(input, hidden1);
         LastSharedLayer = nn.Linear(hidden1, hidden2);
-        Trunk = nn.Sequential(nn.Linear(input, hidden1), nn.ReLU(), LastSharedLayer, nn.ReLU()).to(device);
+        Trunk = nn.Sequential(first, nn.ReLU(), LastSharedLayer, nn.ReLU()).to(device);
         Heads = [.. Enumerable.Range(0, taskCount).Select(_ => nn.Linear(hidden2, 1).to(device))];
         _input = randn(BatchSize, input, device: device);
         _targets = [.. Enumerable.Range(0, taskCount).Select(_ => randn(BatchSize, 1, device: device))];
