@@ -120,15 +120,14 @@ public sealed class Famo : ILossWeighting
         var inverse = 0.0;
         for (var t = 0; t < TaskCount; t++)
             inverse += z[t] / (values[t] + Offset);
-        var terms = new Tensor[TaskCount];
+        var scales = new double[TaskCount];
         var weights = new double[TaskCount];
         for (var t = 0; t < TaskCount; t++)
         {
-            var scale = z[t] / inverse;
-            terms[t] = (losses[t].reshape() + Offset).log() * scale;
-            weights[t] = scale / (values[t] + Offset);
+            scales[t] = z[t] / inverse;
+            weights[t] = scales[t] / (values[t] + Offset);
         }
-        return new WeightedLosses(terms, weights);
+        return new WeightedLosses(losses, x => (x + Offset).log() * LossVector.Constants(scales, x), weights);
     }
 
     /// <summary>

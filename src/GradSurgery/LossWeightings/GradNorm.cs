@@ -170,11 +170,12 @@ public sealed class GradNorm : ILossWeighting
         {
             // allow_unused and retain_graph always: a native error inside autograd.grad aborts the process.
             var grads = torch.autograd.grad(new List<Tensor> { losses[t] }, inputs, retain_graph: true, allow_unused: true);
+            // Each gradient's norm in its own dtype: one reduction, no temporary of the layer's size.
             var total = torch.zeros(1, dtype: ScalarType.Float64, device: _layer[0].device);
             foreach (var g in grads)
             {
                 if (!g.IsInvalid)
-                    total = total + g.detach().to_type(ScalarType.Float64).square().sum();
+                    total = total + g.norm().to_type(ScalarType.Float64).square();
             }
             squares[t] = total.reshape(1);
         }

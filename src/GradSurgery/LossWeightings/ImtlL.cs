@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -58,15 +57,11 @@ public sealed class ImtlL : ILossWeighting
         var count = LossInputs.Validate(losses, values, TaskCount, Method);
         _scales.RequireDevice(losses);
         var s = LogScales;
-        var terms = new Tensor[count];
         var weights = new double[count];
         var logScales = _scales.Values();
         for (var t = 0; t < count; t++)
-        {
-            terms[t] = (losses[t].reshape() * torch.exp(s[t])) - s[t];
             weights[t] = Math.Exp(logScales[t]);
-        }
-        return new WeightedLosses(terms, weights);
+        return new WeightedLosses(losses, x => (x * s.exp()) - s, weights);
     }
 
     /// <summary>Nothing to do: the optimizer trains the scales.</summary>

@@ -34,14 +34,10 @@ public sealed class LogLosses : ILossWeighting
     {
         var count = LossInputs.Validate(losses, values, null, Method);
         LossInputs.RequireAbove(values, -Offset, "log(L + ε)", "the logarithm needs L + ε > 0");
-        var terms = new Tensor[count];
         var weights = new double[count];
         for (var t = 0; t < count; t++)
-        {
-            terms[t] = (losses[t].reshape() + Offset).log();
             weights[t] = 1 / (values[t] + Offset);
-        }
-        return new WeightedLosses(terms, weights);
+        return new WeightedLosses(losses, x => (x + Offset).log(), weights);
     }
 
     /// <summary>Stateless.</summary>

@@ -6,12 +6,7 @@ namespace GradSurgery;
 /// <summary>The terms wₜ·Lₜ of a loss weighting whose weights are constants of the step.</summary>
 internal static class ScaledLosses
 {
-    /// <summary>wₜ·Lₜ for every task (scalars in the current dispose scope) with the weights alongside.</summary>
-    public static WeightedLosses Of(IReadOnlyList<Tensor> losses, double[] weights)
-    {
-        var terms = new Tensor[losses.Count];
-        for (var t = 0; t < losses.Count; t++)
-            terms[t] = losses[t].reshape() * weights[t];
-        return new WeightedLosses(terms, weights);
-    }
+    /// <summary>wₜ·Lₜ for every task (in the current dispose scope) with the weights alongside.</summary>
+    public static WeightedLosses Of(IReadOnlyList<Tensor> losses, double[] weights) =>
+        new(losses, x => x * LossVector.Constants(weights, x), weights);
 }

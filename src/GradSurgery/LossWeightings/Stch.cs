@@ -79,22 +79,18 @@ public sealed class Stch : ILossWeighting
     {
         LossInputs.Validate(losses, values, TaskCount, Method);
         LossInputs.RequireAbove(values, -Offset, Method, "its logarithms need L + 1e-20 > 0");
-        var terms = new Tensor[TaskCount];
         var weights = new double[TaskCount];
         if (_nadir is not { } nadir)
         {
             for (var t = 0; t < TaskCount; t++)
-            {
-                terms[t] = (losses[t].reshape() + Offset).log();
                 weights[t] = 1 / (values[t] + Offset);
-            }
             if (_epoch == WarmupEpochs)
             {
                 for (var t = 0; t < TaskCount; t++)
                     _sums[t] += values[t];
                 _count++;
             }
-            return new WeightedLosses(terms, weights);
+            return new WeightedLosses(losses, x => (x + Offset).log(), weights);
         }
         var normalised = new double[TaskCount];
         var largest = double.NegativeInfinity;
@@ -110,13 +106,13 @@ public sealed class Stch : ILossWeighting
             p[t] = Math.Exp((normalised[t] / Mu) - largest);
             sum += p[t];
         }
+        var scales = new double[TaskCount];
         for (var t = 0; t < TaskCount; t++)
         {
-            var scale = TaskCount * p[t] / sum;
-            terms[t] = ((losses[t].reshape() / nadir[t]) + Offset).log() * scale;
-            weights[t] = scale / (values[t] + (Offset * nadir[t]));
+            scales[t] = TaskCount * p[t] / sum;
+            weights[t] = scales[t] / (values[t] + (Offset * nadir[t]));
         }
-        return new WeightedLosses(terms, weights);
+        return new WeightedLosses(losses, x => ((x / LossVector.Constants(nadir, x)) + Offset).log() * LossVector.Constants(scales, x), weights);
     }
 
     /// <summary>Nothing happens per step.</summary>

@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -59,15 +58,11 @@ public sealed class UncertaintyWeighting : ILossWeighting
         var count = LossInputs.Validate(losses, values, TaskCount, Method);
         _scales.RequireDevice(losses);
         var s = LogVariances;
-        var terms = new Tensor[count];
         var weights = new double[count];
         var logVariances = _scales.Values();
         for (var t = 0; t < count; t++)
-        {
-            terms[t] = (losses[t].reshape() * torch.exp(-s[t]) * 0.5) + (s[t] * 0.5);
             weights[t] = Math.Exp(-logVariances[t]) / 2;
-        }
-        return new WeightedLosses(terms, weights);
+        return new WeightedLosses(losses, x => (x * s.neg().exp() * 0.5) + (s * 0.5), weights);
     }
 
     /// <summary>Nothing to do: the optimizer trains the log-variances.</summary>

@@ -207,7 +207,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
                 var weighted = lossWeighting.Weigh(losses, values);
                 if (Aggregator is null)
                 {
-                    LossWeightingRun.Sum(weighted.Terms).backward();
+                    weighted.Total().backward();
                     ThrowOnNonFiniteGradients("the weighted loss sum");
                 }
                 else

@@ -3,7 +3,6 @@ using System.Collections.Generic;
 using System.Linq;
 using TorchSharp;
 using TorchSharp.Modules;
-using static TorchSharp.torch;
 
 namespace GradSurgery;
 
@@ -25,15 +24,6 @@ internal static class LossWeightingRun
             throw new ArgumentException($"{lossWeighting.Name}'s parameters are not among the wrapped optimizer's, so they would never be trained: create it with them, for example optim.Adam(model.parameters().Concat(lossWeighting.Parameters)).", nameof(lossWeighting));
         if (explicitShared is not null && parameters.Any(explicitShared.Contains))
             throw new ArgumentException($"{lossWeighting.Name}'s parameters are among the shared parameters: each of their entries belongs to one task and gets that task's gradient, never a combined one.", SharedParameterChecks.OptionName);
-    }
-
-    /// <summary>Σₜ termₜ (the one tensor back-propagated with a loss weighting alone).</summary>
-    public static Tensor Sum(IReadOnlyList<Tensor> terms)
-    {
-        var total = terms[0];
-        for (var t = 1; t < terms.Count; t++)
-            total = total + terms[t];
-        return total;
     }
 
     /// <summary>Runs <paramref name="body"/>; if it throws, the loss weighting's state is restored to what it was before (then the exception propagates).</summary>

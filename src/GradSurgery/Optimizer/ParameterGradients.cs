@@ -27,14 +27,16 @@ internal static class ParameterGradients
             if (parameters[k].grad is not { } grad)
                 continue;
             indices.Add(k);
-            sums.Add(grad.sum().to_type(ScalarType.Float64).reshape(1));
+            sums.Add(grad.sum());
         }
         if (sums.Count == 0)
             return -1;
-        var all = torch.cat(sums);
+        // One stack when the sums share a dtype (the usual case: one native call per parameter plus four).
+        var uniform = sums.TrueForAll(s => s.dtype == sums[0].dtype);
+        var all = uniform ? torch.stack(sums) : torch.cat(sums.ConvertAll(s => s.to_type(ScalarType.Float64).reshape(1)));
         if (all.isfinite().all().item<bool>())
             return -1;
-        var values = all.cpu().data<double>().ToArray();
+        var values = all.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         for (var i = 0; i < values.Length; i++)
         {
             if (!double.IsFinite(values[i]) && !parameters[indices[i]].grad!.isfinite().all().item<bool>())

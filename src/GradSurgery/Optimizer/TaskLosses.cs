@@ -25,9 +25,16 @@ internal static class TaskLosses
             if (!loss.requires_grad)
                 throw new ArgumentException($"Loss {t} has no graph (requires_grad = false): it was computed under no_grad, detached, or from frozen parameters only.", nameof(losses));
         }
-        // One host read for all T values (on CUDA each read is a synchronisation).
+        // One host read for all T values (on CUDA each read is a synchronisation), with as few native
+        // calls as possible: a loss-weighted step of a small model notices every one.
         using var scope = NewDisposeScope();
-        var values = torch.cat(losses.Select(l => l.detach().to_type(ScalarType.Float64).reshape(1)).ToArray()).cpu().data<double>().ToArray();
+        using var noGrad = torch.no_grad();
+        var first = losses[0];
+        var uniform = losses.All(l => l.dtype == first.dtype && l.device.ToString() == first.device.ToString());
+        var stacked = uniform
+            ? torch.stack(losses.Select(l => l.reshape()).ToArray())
+            : torch.cat(losses.Select(l => l.to_type(ScalarType.Float64).reshape(1)).ToArray());
+        var values = stacked.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
         for (var t = 0; t < values.Length; t++)
         {
             if (!double.IsFinite(values[t]))
