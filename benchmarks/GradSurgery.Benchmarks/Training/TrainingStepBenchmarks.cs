@@ -115,6 +115,16 @@ public class TrainingStepBenchmarks
         TorchDevice.Synchronize();
     }
 
+    /// <summary>
+    /// The plain summed-loss step on this instance's own model and Adam (for paired comparisons on the same
+    /// memory: separate model instances were measured up to 20% apart on identical steps).
+    /// </summary>
+    public void SummedStep()
+    {
+        SummedLoss();
+        TorchDevice.Synchronize();
+    }
+
     private void SummedLoss()
     {
         using var scope = NewDisposeScope();

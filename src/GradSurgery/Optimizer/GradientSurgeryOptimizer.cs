@@ -39,6 +39,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     private Parameter[] _taskSpecific = [];
     private int[] _taskOf = [];
     private TaskGradientBuffer? _buffer;
+    private readonly bool _checkLossWeightedGradients;
     private bool _skipNextStep;
     private bool _disposed;
 
@@ -141,6 +142,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         Aggregator = methods.Aggregator;
         LossWeighting = methods.LossWeighting;
         NonFinite = options.NonFinite;
+        _checkLossWeightedGradients = options.CheckLossWeightedGradients;
         if (options.SharedParameters is { } shared)
             _explicitShared = SharedParameterChecks.Explicit(shared, inner);
         if (LossWeighting is { } lossWeighting)
@@ -205,10 +207,12 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             LossWeightingRun.Guarded(lossWeighting, () =>
             {
                 var weighted = lossWeighting.Weigh(losses, values);
+                LossWeightingRun.RequireFiniteWeights(lossWeighting, weighted);
                 if (Aggregator is null)
                 {
                     weighted.Total().backward();
-                    ThrowOnNonFiniteGradients("the weighted loss sum");
+                    if (_checkLossWeightedGradients)
+                        ThrowOnNonFiniteGradients("the weighted loss sum");
                 }
                 else
                 {
@@ -244,6 +248,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
                 LossWeightingRun.Guarded(lossWeighting, () =>
                 {
                     var terms = lossWeighting.Weigh(losses, values);
+                    LossWeightingRun.RequireFiniteWeights(lossWeighting, terms);
                     BackwardThroughRepresentation(weighted, terms.Terms, representation);
                     LastLossWeights = terms.Weights;
                 });

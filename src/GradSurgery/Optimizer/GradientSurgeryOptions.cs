@@ -15,6 +15,15 @@ public sealed class GradientSurgeryOptions
     /// </summary>
     public IEnumerable<Parameter>? SharedParameters { get; init; }
 
+    /// <summary>
+    /// With a loss weighting alone, also check every trainable parameter's gradient for NaN and infinities
+    /// after the backward (default false). The losses and the weighting's weights are always checked; this
+    /// adds one more read of every gradient, measured at about 3% of a training step of a 10⁶-parameter
+    /// MLP, which a plain summed-loss step does not pay. With an aggregator the gradients are always
+    /// checked (the Gram matrix's diagonal does it for free).
+    /// </summary>
+    public bool CheckLossWeightedGradients { get; init; }
+
     /// <summary>What a NaN or infinite loss or gradient does: throw (default) or skip the step.</summary>
     /// <exception cref="System.ArgumentOutOfRangeException">The value is not a named policy.</exception>
     public NonFiniteGradientPolicy NonFinite

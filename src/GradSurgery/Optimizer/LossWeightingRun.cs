@@ -26,6 +26,16 @@ internal static class LossWeightingRun
             throw new ArgumentException($"{lossWeighting.Name}'s parameters are among the shared parameters: each of their entries belongs to one task and gets that task's gradient, never a combined one.", SharedParameterChecks.OptionName);
     }
 
+    /// <summary>Throws a <see cref="NonFiniteGradientException"/> naming the task when a weight the loss weighting reports is NaN or infinite (nothing has been back-propagated yet).</summary>
+    public static void RequireFiniteWeights(ILossWeighting lossWeighting, WeightedLosses weighted)
+    {
+        for (var t = 0; t < weighted.Weights.Count; t++)
+        {
+            if (!double.IsFinite(weighted.Weights[t]))
+                throw new NonFiniteGradientException(t, $"{lossWeighting.Name} gives loss {t} the weight {weighted.Weights[t]}; nothing was back-propagated or applied.", "losses");
+        }
+    }
+
     /// <summary>Runs <paramref name="body"/>; if it throws, the loss weighting's state is restored to what it was before (then the exception propagates).</summary>
     public static void Guarded(ILossWeighting lossWeighting, Action body)
     {

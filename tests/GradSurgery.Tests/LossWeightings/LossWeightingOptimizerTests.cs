@@ -200,7 +200,7 @@ public class LossWeightingOptimizerTests
         using var scope = NewDisposeScope();
         var p = new Parameter(torch.zeros(2, dtype: ScalarType.Float64));
         var famo = new Famo(2);
-        using var opt = new GradientSurgeryOptimizer(optim.SGD([p], 0.1), famo, new GradientSurgeryOptions { NonFinite = policy });
+        using var opt = new GradientSurgeryOptimizer(optim.SGD([p], 0.1), famo, new GradientSurgeryOptions { NonFinite = policy, CheckLossWeightedGradients = true });
         opt.Backward([(p[0] + 1).square(), (p[1] + 2).square()]);
         opt.step();
         var before = famo.StateDict();
@@ -221,6 +221,34 @@ public class LossWeightingOptimizerTests
         var after = famo.StateDict();
         foreach (var key in before.Keys)
             Assert.Equal(before[key], after[key]);
+    }
+
+    [Fact]
+    public void A_non_finite_weight_is_reported_before_anything_is_back_propagated()
+    {
+        using var scope = NewDisposeScope();
+        var model = new TwoHeadModel(tasks: 2);
+        var (x, y) = TwoHeadModel.Data(16);
+        var uw = new UncertaintyWeighting(2, dtype: ScalarType.Float64);
+        uw.LoadStateDict(new Dictionary<string, double[]> { ["log_variances"] = [0, -1000] });
+        using var opt = new GradientSurgeryOptimizer(optim.SGD(model.parameters().Concat(uw.Parameters), 0.1), uw);
+        var error = Assert.Throws<NonFiniteGradientException>(() => opt.Backward(model.Losses(x, y).Losses));
+        Assert.Equal(1, error.TaskIndex);
+        Assert.Contains("UW gives loss 1 the weight Infinity", error.Message, StringComparison.Ordinal);
+        Assert.All(model.parameters(), q => Assert.True(q.grad is null || q.grad.eq(0).all().item<bool>()));
+    }
+
+    [Fact]
+    public void Gradients_of_a_loss_weighting_alone_are_checked_only_when_asked()
+    {
+        using var scope = NewDisposeScope();
+        var p = new Parameter(torch.zeros(2, dtype: ScalarType.Float64));
+        using var unchecked_ = new GradientSurgeryOptimizer(optim.SGD([p], 0.1), new Gls());
+        unchecked_.Backward([p[0].sqrt() + 1, (p[1] + 2).square()]);
+        Assert.True(double.IsInfinity(p.grad![0].item<double>()));
+        p.grad = null;
+        using var checked_ = new GradientSurgeryOptimizer(optim.SGD([p], 0.1), new Gls(), new GradientSurgeryOptions { CheckLossWeightedGradients = true });
+        Assert.Throws<NonFiniteGradientException>(() => checked_.Backward([p[0].sqrt() + 1, (p[1] + 2).square()]));
     }
 
     [Fact]
