@@ -201,6 +201,31 @@ public class LossWeightingHandWorkedTests
     }
 
     [Fact]
+    public void Losses_of_different_dtypes_are_weighed_together_in_float64()
+    {
+        using var scope = NewDisposeScope();
+        var single = torch.tensor(2f).requires_grad_();
+        var wide = torch.tensor(4.0, dtype: ScalarType.Float64).requires_grad_();
+        var weighted = new Gls().Weigh([single, wide], [2, 4]);
+        Assert.Equal(ScalarType.Float64, weighted.Terms[0].dtype);
+        (weighted.Terms[0] + weighted.Terms[1]).backward();
+        Assert.Equal(Math.Sqrt(8) / 4, single.grad!.item<float>(), 6);
+        Assert.Equal(Math.Sqrt(8) / 8, wide.grad!.item<double>(), 12);
+    }
+
+    [Fact]
+    public void A_term_reaches_only_its_own_loss()
+    {
+        using var scope = NewDisposeScope();
+        var leaves = LossLeaves.Of(1, 2, 3);
+        var weighted = new Famo(3).Weigh(leaves, [1, 2, 3]);
+        weighted.Terms[1].backward();
+        Assert.Null(leaves[0].grad);
+        Assert.NotNull(leaves[1].grad);
+        Assert.Null(leaves[2].grad);
+    }
+
+    [Fact]
     public void Log_losses_differentiate_to_one_over_L()
     {
         var (terms, gradients, weights) = LossLeaves.Run(new LogLosses(), 1, 0.25);
