@@ -49,11 +49,11 @@ internal sealed class LossScales
     /// <summary>Throws when the losses live on another device than the parameters.</summary>
     public void RequireDevice(IReadOnlyList<Tensor> losses)
     {
-        var device = Parameter.device.ToString();
+        var (type, index) = (Parameter.device_type, Parameter.device_index);
         for (var t = 0; t < losses.Count; t++)
         {
-            if (losses[t].device.ToString() != device)
-                throw new ArgumentException($"{Method}'s parameters are on {device}, loss {t} on {losses[t].device}: create the weighting with device: the model's device.", nameof(losses));
+            if (losses[t].device_type != type || losses[t].device_index != index)
+                throw new ArgumentException($"{Method}'s parameters are on {Parameter.device}, loss {t} on {losses[t].device}: create the weighting with device: the model's device.", nameof(losses));
         }
     }
 }

@@ -21,16 +21,18 @@ internal static class LossVector
     /// <exception cref="ArgumentException">The losses are on different devices.</exception>
     public static Tensor Stack(IReadOnlyList<Tensor> losses, int? only = null)
     {
+        // Device type and index, not Device objects: every property read is a native call, and this runs every step.
         var first = losses[0];
-        var device = first.device.ToString();
-        if (losses.Any(l => l.device.ToString() != device))
+        var (type, index) = (first.device_type, first.device_index);
+        if (losses.Any(l => l.device_type != type || l.device_index != index))
             throw new ArgumentException($"The losses are on different devices ({string.Join(", ", losses.Select(l => l.device).Distinct())}): their weighted sum needs one device.", nameof(losses));
-        var dtype = losses.All(l => l.dtype == first.dtype) ? first.dtype : ScalarType.Float64;
+        var dtypes = losses.Select(l => l.dtype).ToArray();
+        var dtype = Array.TrueForAll(dtypes, d => d == dtypes[0]) ? dtypes[0] : ScalarType.Float64;
         var scalars = new Tensor[losses.Count];
         for (var t = 0; t < losses.Count; t++)
         {
             var loss = only is { } kept && kept != t ? losses[t].detach() : losses[t];
-            scalars[t] = loss.reshape().to_type(dtype);
+            scalars[t] = dtypes[t] == dtype ? loss.reshape() : loss.reshape().to_type(dtype);
         }
         return torch.stack(scalars);
     }

@@ -30,7 +30,8 @@ internal static class TaskLosses
         using var scope = NewDisposeScope();
         using var noGrad = torch.no_grad();
         var first = losses[0];
-        var uniform = losses.All(l => l.dtype == first.dtype && l.device.ToString() == first.device.ToString());
+        var (dtype, type, index) = (first.dtype, first.device_type, first.device_index);
+        var uniform = losses.All(l => l.dtype == dtype && l.device_type == type && l.device_index == index);
         var stacked = uniform
             ? torch.stack(losses.Select(l => l.reshape()).ToArray())
             : torch.cat(losses.Select(l => l.to_type(ScalarType.Float64).reshape(1)).ToArray());
