@@ -9,16 +9,16 @@ namespace GradSurgery.Samples.MultiDigits;
 /// </summary>
 internal static class CurvesFigure
 {
-    private const int Width = 1100;
-    private const int Height = 560;
+    private const int Width = 1400;
+    private const int Height = 640;
 
     /// <summary>Writes the curves of <paramref name="summaries"/> to a PNG file.</summary>
     public static void Write(IReadOnlyList<Summary> summaries, string path)
     {
         var plot = new Plot();
         var palette = new ScottPlot.Palettes.Category10();
-        LinePattern[] patterns = [LinePattern.Solid, LinePattern.Dotted, LinePattern.DenselyDashed];
-        MarkerShape[] markers = [MarkerShape.None, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp];
+        LinePattern[] patterns = [LinePattern.Solid, LinePattern.Dotted, LinePattern.DenselyDashed, LinePattern.Dashed];
+        MarkerShape[] markers = [MarkerShape.None, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledCircle];
         var multiTask = summaries.Where(s => s.Configuration.SingleTask is null).ToList();
         for (var i = 0; i < summaries.Count; i++)
         {

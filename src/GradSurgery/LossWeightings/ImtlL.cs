@@ -16,7 +16,7 @@ namespace GradSurgery;
 /// The paper and LibMTL start at sₜ = 0; the weights reported are e^(sₜ). Combine it with
 /// <see cref="ImtlG"/> through the wrapper for the paper's full IMTL.
 /// </remarks>
-public sealed class ImtlL : ILossWeighting
+public sealed class ImtlL : ILossWeighting, IParameterStateOnly
 {
     /// <summary>The paper's and LibMTL's initial scale.</summary>
     public const double DefaultInitialLogScale = 0;

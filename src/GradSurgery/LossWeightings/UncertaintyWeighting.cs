@@ -17,7 +17,7 @@ namespace GradSurgery;
 /// weight 1/(2σ²). Conventions: LibMTL's ½ on every task (the paper writes 1/σ² for classification
 /// losses) and its start sₜ = −0.5; the weights reported are e^(−sₜ)/2.</para>
 /// </remarks>
-public sealed class UncertaintyWeighting : ILossWeighting
+public sealed class UncertaintyWeighting : ILossWeighting, IParameterStateOnly
 {
     /// <summary>LibMTL's initial log-variance.</summary>
     public const double DefaultInitialLogVariance = -0.5;

@@ -39,6 +39,11 @@ internal static class LossWeightingRun
     /// <summary>Runs <paramref name="body"/>; if it throws, the loss weighting's state is restored to what it was before (then the exception propagates).</summary>
     public static void Guarded(ILossWeighting lossWeighting, Action body)
     {
+        if (lossWeighting is IParameterStateOnly)
+        {
+            body();
+            return;
+        }
         var before = lossWeighting.StateDict();
         try
         {
