@@ -10,7 +10,7 @@ namespace GradSurgery.Samples.MultiDigits;
 internal static class CurvesFigure
 {
     private const int Width = 1400;
-    private const int Height = 640;
+    private const int Height = 820;
 
     /// <summary>Writes the curves of <paramref name="summaries"/> to a PNG file.</summary>
     public static void Write(IReadOnlyList<Summary> summaries, string path)
