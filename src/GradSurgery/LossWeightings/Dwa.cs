@@ -126,21 +126,14 @@ public sealed class Dwa : ILossWeighting
             Array.Fill(weights, 1.0);
             return weights;
         }
-        var largest = double.NegativeInfinity;
         for (var t = 0; t < TaskCount; t++)
         {
             var ratio = _beforeLast[t] != 0 ? _last[t] / _beforeLast[t] : 1.0;
             weights[t] = ratio / Temperature;
-            largest = Math.Max(largest, weights[t]);
         }
-        var sum = 0.0;
+        var probabilities = StableSoftmax.Of(weights);
         for (var t = 0; t < TaskCount; t++)
-        {
-            weights[t] = Math.Exp(weights[t] - largest);
-            sum += weights[t];
-        }
-        for (var t = 0; t < TaskCount; t++)
-            weights[t] = TaskCount * weights[t] / sum;
+            weights[t] = TaskCount * probabilities[t];
         return weights;
     }
 }

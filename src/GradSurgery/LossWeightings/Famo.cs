@@ -87,7 +87,7 @@ public sealed class Famo : ILossWeighting
     public double WeightDecay { get; }
 
     /// <summary>The task weights z = softmax(ξ) the next step uses (they sum to 1).</summary>
-    public IReadOnlyList<double> TaskWeights => Array.AsReadOnly(Softmax(_logits));
+    public IReadOnlyList<double> TaskWeights => Array.AsReadOnly(StableSoftmax.Of(_logits));
 
     /// <summary>None: FAMO updates its logits by its own rule.</summary>
     public IReadOnlyList<Parameter> Parameters => [];
@@ -116,7 +116,7 @@ public sealed class Famo : ILossWeighting
         for (var t = 0; t < TaskCount; t++)
             _beforeSum[t] += values[t];
         _beforeCount++;
-        var z = Softmax(_logits);
+        var z = StableSoftmax.Of(_logits);
         var inverse = 0.0;
         for (var t = 0; t < TaskCount; t++)
             inverse += z[t] / (values[t] + Offset);
@@ -210,7 +210,7 @@ public sealed class Famo : ILossWeighting
     /// <summary>One Adam step of ξ on ∇ξ zᵀδ = z ⊙ (δ − zᵀδ) plus γ·ξ.</summary>
     private void UpdateLogits(IReadOnlyList<double> before, IReadOnlyList<double> after)
     {
-        var z = Softmax(_logits);
+        var z = StableSoftmax.Of(_logits);
         var delta = new double[TaskCount];
         var mean = 0.0;
         for (var t = 0; t < TaskCount; t++)
@@ -239,13 +239,4 @@ public sealed class Famo : ILossWeighting
         return mean;
     }
 
-    private static double[] Softmax(double[] logits)
-    {
-        var largest = logits.Max();
-        var z = logits.Select(x => Math.Exp(x - largest)).ToArray();
-        var sum = z.Sum();
-        for (var t = 0; t < z.Length; t++)
-            z[t] /= sum;
-        return z;
-    }
 }

@@ -92,24 +92,14 @@ public sealed class Stch : ILossWeighting
             }
             return new WeightedLosses(losses, x => (x + Offset).log(), weights);
         }
-        var normalised = new double[TaskCount];
-        var largest = double.NegativeInfinity;
+        var sharpened = new double[TaskCount];
         for (var t = 0; t < TaskCount; t++)
-        {
-            normalised[t] = Math.Log((values[t] / nadir[t]) + Offset);
-            largest = Math.Max(largest, normalised[t] / Mu);
-        }
-        var sum = 0.0;
-        var p = new double[TaskCount];
-        for (var t = 0; t < TaskCount; t++)
-        {
-            p[t] = Math.Exp((normalised[t] / Mu) - largest);
-            sum += p[t];
-        }
+            sharpened[t] = Math.Log((values[t] / nadir[t]) + Offset) / Mu;
+        var p = StableSoftmax.Of(sharpened);
         var scales = new double[TaskCount];
         for (var t = 0; t < TaskCount; t++)
         {
-            scales[t] = TaskCount * p[t] / sum;
+            scales[t] = TaskCount * p[t];
             weights[t] = scales[t] / (values[t] + (Offset * nadir[t]));
         }
         return new WeightedLosses(losses, x => ((x / LossVector.Constants(nadir, x)) + Offset).log() * LossVector.Constants(scales, x), weights);

@@ -11,21 +11,9 @@ internal static class GaussianSoftmax
     /// <summary>softmax(z) for z ~ N(0, I) drawn from <paramref name="random"/> (Box–Muller, shifted by max z).</summary>
     public static double[] Draw(Random random, int count)
     {
-        var weights = new double[count];
-        var largest = double.NegativeInfinity;
+        var z = new double[count];
         for (var i = 0; i < count; i++)
-        {
-            weights[i] = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
-            largest = Math.Max(largest, weights[i]);
-        }
-        var sum = 0.0;
-        for (var i = 0; i < count; i++)
-        {
-            weights[i] = Math.Exp(weights[i] - largest);
-            sum += weights[i];
-        }
-        for (var i = 0; i < count; i++)
-            weights[i] /= sum;
-        return weights;
+            z[i] = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+        return StableSoftmax.Of(z);
     }
 }
