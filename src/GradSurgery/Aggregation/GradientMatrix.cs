@@ -79,9 +79,19 @@ internal static class GradientMatrix
     public static Gramian ComputeGramian(Tensor accumulated)
     {
         using var scope = NewDisposeScope();
-        var gram = Gram(accumulated);
+        return ToGramian(Gram(accumulated), accumulated.dtype);
+    }
+
+    /// <summary>
+    /// A T×T Gram matrix computed on the device (in <paramref name="accumulation"/>, which sets the
+    /// round-off allowance) copied to the host as a <see cref="Gramian"/>; a non-finite diagonal entry
+    /// means a non-finite gradient of that task.
+    /// </summary>
+    public static Gramian ToGramian(Tensor gram, ScalarType accumulation)
+    {
+        using var scope = NewDisposeScope();
         var values = gram.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        var n = (int)accumulated.shape[0];
+        var n = (int)gram.shape[0];
         var matrix = new double[n, n];
         for (var i = 0; i < n; i++)
         {
@@ -91,9 +101,9 @@ internal static class GradientMatrix
         for (var i = 0; i < n; i++)
         {
             if (!double.IsFinite(matrix[i, i]))
-                throw new NonFiniteGradientException(i, $"The gradient of task {i} contains NaN or infinite values (or its squared norm overflows {accumulated.dtype}); nothing was applied.", "gradients");
+                throw new NonFiniteGradientException(i, $"The gradient of task {i} contains NaN or infinite values (or its squared norm overflows {accumulation}); nothing was applied.", "gradients");
         }
-        var precision = accumulated.dtype == ScalarType.Float64 ? Gramian.DoublePrecisionEpsilon : Gramian.SinglePrecisionEpsilon;
+        var precision = accumulation == ScalarType.Float64 ? Gramian.DoublePrecisionEpsilon : Gramian.SinglePrecisionEpsilon;
         return new Gramian(matrix, precision);
     }
 

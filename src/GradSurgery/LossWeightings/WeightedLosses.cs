@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace GradSurgery;
@@ -54,6 +55,36 @@ public sealed class WeightedLosses
         var total = Terms[0];
         for (var t = 1; t < Terms.Count; t++)
             total = total + Terms[t];
+        return total;
+    }
+
+    /// <summary>
+    /// Terms for data-parallel training, where this rank holds its shard's losses Lₜ,ᵣ and the weights were
+    /// computed at the global losses L̄ (<paramref name="globalValues"/>): wₜ·Lₜ,ᵣ plus the formula at L̄ held
+    /// constant. Their gradients, combined over the ranks with their shares, are exactly the gradients of
+    /// the terms at L̄, for the model (through wₜ·Lₜ,ᵣ) and for the weighting's own parameters (through the
+    /// formula at L̄). A weighting built from explicit terms (no formula) keeps them: exact when its terms
+    /// are linear in the losses.
+    /// </summary>
+    internal IReadOnlyList<Tensor> LinearisedTerms(IReadOnlyList<double> globalValues)
+    {
+        if (_losses is not { } losses || _formula is not { } formula)
+            return Terms;
+        var like = LossVector.Stack(losses).detach();
+        var atGlobal = formula(torch.tensor(globalValues is double[] array ? array : [.. globalValues], dtype: like.dtype, device: like.device));
+        var terms = new Tensor[losses.Count];
+        for (var t = 0; t < losses.Count; t++)
+            terms[t] = (losses[t].reshape() * Weights[t]) + atGlobal[t];
+        return terms;
+    }
+
+    /// <summary>Σₜ of <see cref="LinearisedTerms"/>.</summary>
+    internal Tensor LinearisedTotal(IReadOnlyList<double> globalValues)
+    {
+        var terms = LinearisedTerms(globalValues);
+        var total = terms[0];
+        for (var t = 1; t < terms.Count; t++)
+            total = total + terms[t];
         return total;
     }
 

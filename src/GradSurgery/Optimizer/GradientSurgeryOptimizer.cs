@@ -40,7 +40,9 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     private int[] _taskOf = [];
     private TaskGradientBuffer? _buffer;
     private readonly bool _checkLossWeightedGradients;
+    private readonly DataParallel? _dataParallel;
     private bool _skipNextStep;
+    private int? _localSampleCount;
     private bool _disposed;
 
     /// <summary>Wraps <paramref name="inner"/> with a Gram-space method and default options.</summary>
@@ -147,6 +149,15 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             _explicitShared = SharedParameterChecks.Explicit(shared, inner);
         if (LossWeighting is { } lossWeighting)
             LossWeightingRun.RequireOwned(lossWeighting, inner, _explicitShared);
+        if (options.Communicator is { } communicator)
+        {
+            if (Aggregator is not (null or GramianWeightedAggregator))
+                throw new ArgumentException($"Data-parallel training needs a Gram-space method (a {nameof(GramianWeightedAggregator)}) or a loss weighting; {Aggregator.Name} combines the whole gradient matrix.", nameof(options));
+            if (LossWeighting is GradNorm)
+                throw new ArgumentException("GradNorm balances gradient norms of a layer that data-parallel ranks see only in part; it is not supported with a communicator.", nameof(options));
+            _dataParallel = new DataParallel(communicator);
+            _dataParallel.BroadcastParameters(inner.parameters());
+        }
     }
 
     /// <summary>The wrapped optimizer.</summary>
@@ -166,6 +177,21 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
 
     /// <summary>The shared parameters (empty until known: given, or inferred on the first <c>Backward</c>).</summary>
     public IReadOnlyList<Parameter> SharedParameters => _shared ?? (IReadOnlyList<Parameter>)Array.Empty<Parameter>();
+
+    /// <summary>
+    /// Data-parallel training only: the number of samples of this rank's shard in the next <c>Backward</c>,
+    /// when the shards differ in size (the last batch of an epoch); each rank's gradients then count with
+    /// nᵣ/Σn, as in one process on the whole batch of mean losses. Null (default): equal shards, 1/R each.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is not positive.</exception>
+    public int? LocalSampleCount
+    {
+        get => _localSampleCount;
+        set => _localSampleCount = value is null or > 0 ? value : throw new ArgumentOutOfRangeException(nameof(value), value, "LocalSampleCount must be ≥ 1 (or null for equal shards).");
+    }
+
+    /// <summary>The process group of data-parallel training; null in one process.</summary>
+    public ICommunicator? Communicator => _dataParallel?.Communicator;
 
     /// <summary>True when the last <c>step</c> was skipped because of a non-finite loss or gradient.</summary>
     public bool LastStepSkipped { get; private set; }
@@ -196,11 +222,11 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         ObjectDisposedException.ThrowIf(_disposed, this);
         SkipOnNonFinite(() =>
         {
-            var values = TaskLosses.Validate(losses);
+            var (values, share) = CheckedLosses(losses);
             if (LossWeighting is not { } lossWeighting)
             {
                 CollectTaskGradients(losses);
-                AggregateBuffer();
+                AggregateBuffer(share);
                 return;
             }
             using var scope = NewDisposeScope();
@@ -210,14 +236,15 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
                 LossWeightingRun.RequireFiniteWeights(lossWeighting, weighted);
                 if (Aggregator is null)
                 {
-                    weighted.Total().backward();
+                    (_dataParallel is null ? weighted.Total() : weighted.LinearisedTotal(values)).backward();
+                    _dataParallel?.AverageGradients(Trainable(), share);
                     if (_checkLossWeightedGradients)
                         ThrowOnNonFiniteGradients("the weighted loss sum");
                 }
                 else
                 {
-                    CollectTaskGradients(weighted.Terms);
-                    AggregateBuffer();
+                    CollectTaskGradients(_dataParallel is null ? weighted.Terms : weighted.LinearisedTerms(values));
+                    AggregateBuffer(share);
                 }
                 LastLossWeights = weighted.Weights;
             });
@@ -241,7 +268,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
             ?? throw new NotSupportedException($"Representation mode needs weights of the Gram matrix; {Aggregator?.Name ?? "a loss weighting alone"} is not a {nameof(GramianWeightedAggregator)}.");
         SkipOnNonFinite(() =>
         {
-            var values = TaskLosses.Validate(losses);
+            var (values, share) = CheckedLosses(losses);
             using var scope = NewDisposeScope();
             if (LossWeighting is { } lossWeighting)
             {
@@ -249,13 +276,13 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
                 {
                     var terms = lossWeighting.Weigh(losses, values);
                     LossWeightingRun.RequireFiniteWeights(lossWeighting, terms);
-                    BackwardThroughRepresentation(weighted, terms.Terms, representation);
+                    BackwardThroughRepresentation(weighted, _dataParallel is null ? terms.Terms : terms.LinearisedTerms(values), representation, share);
                     LastLossWeights = terms.Weights;
                 });
             }
             else
             {
-                BackwardThroughRepresentation(weighted, losses, representation);
+                BackwardThroughRepresentation(weighted, losses, representation, share);
             }
         });
     }
@@ -357,6 +384,7 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
         if (disposing && !_disposed)
         {
             ForgetStructure();
+            _dataParallel?.Dispose();
             Inner.Dispose();
         }
         _disposed = true;
@@ -384,14 +412,17 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     }
 
     /// <summary>Aggregates the accumulated rows into the update; the shared <c>.grad</c> point at the update afterwards, whatever happens.</summary>
-    private void AggregateBuffer()
+    private void AggregateBuffer(double share = 1)
     {
         try
         {
+            _dataParallel?.AverageGradients(_taskSpecific, share);
             var head = ParameterGradients.FirstNonFinite(_taskSpecific);
             if (head >= 0)
                 throw new NonFiniteGradientException(_taskOf[head], $"The gradient of a parameter only task {_taskOf[head]} reaches (shape [{string.Join(", ", _taskSpecific[head].shape)}]) contains NaN or infinite values; nothing was applied.", "losses");
-            Publish(Aggregator!.Aggregate(_buffer!.Rows!, _buffer.Update!));
+            Publish(_dataParallel is { } dataParallel
+                ? dataParallel.Aggregate(((GramianWeightedAggregator)Aggregator!).Weighting, _buffer!.Rows!, _buffer.Update!, share)
+                : Aggregator!.Aggregate(_buffer!.Rows!, _buffer.Update!));
         }
         finally
         {
@@ -413,21 +444,50 @@ public sealed class GradientSurgeryOptimizer : OptimizerHelper
     }
 
     /// <summary>Representation mode's weights from ∂Lₜ/∂Z, then one backward of Σ wₜ·Lₜ (the losses may be a loss weighting's terms).</summary>
-    private void BackwardThroughRepresentation(GramianWeightedAggregator weighted, IReadOnlyList<Tensor> losses, Tensor representation)
+    private void BackwardThroughRepresentation(GramianWeightedAggregator weighted, IReadOnlyList<Tensor> losses, Tensor representation, double share)
     {
-        var diagnostics = weighted.Weigh(RepresentationGradients.Of(losses, representation));
+        var rows = RepresentationGradients.Of(losses, representation);
+        GradientDiagnostics diagnostics;
+        if (_dataParallel is { } dataParallel)
+        {
+            var gramian = dataParallel.RepresentationGramian(rows, share);
+            diagnostics = GradientDiagnostics.Weighted(gramian, GramianWeightedAggregator.CheckedWeights(weighted.Weighting, gramian));
+        }
+        else
+        {
+            diagnostics = weighted.Weigh(rows);
+        }
         var total = losses[0] * diagnostics.Weights[0];
         for (var t = 1; t < losses.Count; t++)
             total = total + (losses[t] * diagnostics.Weights[t]);
         total.backward();
+        _dataParallel?.AverageGradients(Trainable(), share);
         ThrowOnNonFiniteGradients("Σ wₜ·Lₜ");
         Publish(diagnostics);
     }
 
+    /// <summary>
+    /// The losses' values and this rank's share of the batch. In one process: the values, checked, and 1.
+    /// Data-parallel: the global values Σᵣ aᵣ·Lᵣ, checked on every rank alike (so that all ranks throw
+    /// together), and aᵣ.
+    /// </summary>
+    private (double[] Values, double Share) CheckedLosses(IReadOnlyList<Tensor> losses)
+    {
+        if (_dataParallel is not { } dataParallel)
+            return (TaskLosses.Validate(losses), 1);
+        var local = TaskLosses.Validate(losses, checkFinite: false);
+        var share = dataParallel.Share(_localSampleCount);
+        var global = dataParallel.GlobalValues(local, share);
+        TaskLosses.RequireFinite(global, "The global loss");
+        return (global, share);
+    }
+
+    private Parameter[] Trainable() => [.. Inner.parameters().Where(p => p.requires_grad)];
+
     /// <summary>Throws a <see cref="NonFiniteGradientException"/> when a trainable parameter's gradient holds NaN or an infinity.</summary>
     private void ThrowOnNonFiniteGradients(string objective)
     {
-        var trainable = Inner.parameters().Where(p => p.requires_grad).ToArray();
+        var trainable = Trainable();
         var bad = ParameterGradients.FirstNonFinite(trainable);
         if (bad >= 0)
             throw new NonFiniteGradientException(null, $"The gradient of {objective} for a parameter of shape [{string.Join(", ", trainable[bad].shape)}] contains NaN or infinite values; nothing was applied.", "losses");

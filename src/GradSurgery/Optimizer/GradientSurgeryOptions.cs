@@ -24,6 +24,16 @@ public sealed class GradientSurgeryOptions
     /// </summary>
     public bool CheckLossWeightedGradients { get; init; }
 
+    /// <summary>
+    /// The process group of data-parallel training (for example GradSurgery.Mpi's <c>MpiCommunicator</c>);
+    /// null (default) trains in this process alone. With R ranks each <c>Backward</c> receives the losses of
+    /// this rank's shard of the batch, and every rank applies the update of the whole batch: the same
+    /// parameters on every rank after every step (rank 0's initial parameters are broadcast when the
+    /// optimizer is created). Needs a Gram-space method (a <see cref="GramianWeightedAggregator"/>), a loss
+    /// weighting, or both; shards of different sizes set <see cref="GradientSurgeryOptimizer.LocalSampleCount"/>.
+    /// </summary>
+    public ICommunicator? Communicator { get; init; }
+
     /// <summary>What a NaN or infinite loss or gradient does: throw (default) or skip the step.</summary>
     /// <exception cref="System.ArgumentOutOfRangeException">The value is not a named policy.</exception>
     public NonFiniteGradientPolicy NonFinite

@@ -12,7 +12,7 @@ internal static class TaskLosses
     /// <summary>Throws unless <paramref name="losses"/> are T ≥ 1 finite scalars with a graph; returns their values.</summary>
     /// <exception cref="ArgumentException">The list is empty, or a loss is null, not a scalar or has no graph.</exception>
     /// <exception cref="NonFiniteGradientException">A loss is NaN or infinite.</exception>
-    public static double[] Validate(IReadOnlyList<Tensor> losses)
+    public static double[] Validate(IReadOnlyList<Tensor> losses, bool checkFinite = true)
     {
         ArgumentNullException.ThrowIfNull(losses);
         if (losses.Count == 0)
@@ -36,11 +36,20 @@ internal static class TaskLosses
             ? torch.stack(losses.Select(l => l.reshape()).ToArray())
             : torch.cat(losses.Select(l => l.to_type(ScalarType.Float64).reshape(1)).ToArray());
         var values = stacked.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
+        if (checkFinite)
+            RequireFinite(values, "Loss");
+        return values;
+    }
+
+    /// <summary>Throws a <see cref="NonFiniteGradientException"/> for the first NaN or infinite value.</summary>
+    /// <param name="values">Loss values.</param>
+    /// <param name="what">How the message names them ("Loss", or "The global loss" under data parallelism).</param>
+    public static void RequireFinite(double[] values, string what)
+    {
         for (var t = 0; t < values.Length; t++)
         {
             if (!double.IsFinite(values[t]))
-                throw new NonFiniteGradientException(t, $"Loss {t} is {values[t]}: nothing was back-propagated or applied.", nameof(losses));
+                throw new NonFiniteGradientException(t, $"{what} {t} is {values[t]}: nothing was back-propagated or applied.", "losses");
         }
-        return values;
     }
 }

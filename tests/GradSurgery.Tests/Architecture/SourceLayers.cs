@@ -22,7 +22,8 @@ internal static partial class SourceLayers
         ["Diagnostics"] = ["Gram"],
         ["Aggregation"] = ["Gram", "Solvers", "Weightings", "Diagnostics"],
         ["LossWeightings"] = ["Weightings"],
-        ["Optimizer"] = ["Gram", "Solvers", "Weightings", "Diagnostics", "Aggregation", "LossWeightings"],
+        ["Distributed"] = [],
+        ["Optimizer"] = ["Gram", "Solvers", "Weightings", "Diagnostics", "Aggregation", "LossWeightings", "Distributed"],
     };
 
     /// <summary>The library's source folder, found upwards from the test binaries.</summary>
