@@ -23,6 +23,18 @@ return MpiCommunicator.Run(args, (communicator, rest) =>
                 if (communicator.Rank == failRank)
                     throw new InvalidOperationException("deliberate failure after the first data-parallel step");
             });
+            // Every rank must hold bit-identical parameters: compare with rank 0's, broadcast.
+            checks++;
+            using (var mine = TorchSharp.torch.tensor(distributed[^1]))
+            using (var rankZero = mine.clone())
+            {
+                communicator.Broadcast(rankZero, 0);
+                if (!mine.allclose(rankZero, rtol: 0, atol: 0))
+                {
+                    failures++;
+                    Console.Error.WriteLine($"rank {communicator.Rank}: {name}, shards {string.Join("+", run.Shards)}: parameters differ from rank 0's");
+                }
+            }
             for (var step = 0; step < reference.Count; step++)
             {
                 checks++;
