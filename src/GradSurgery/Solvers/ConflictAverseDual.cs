@@ -29,12 +29,21 @@ internal static class ConflictAverseDual
     /// the minimum may be at g_w = 0; the result then has ‖g_w‖ below <see cref="ZeroNormFraction"/>
     /// of the largest gradient norm.
     /// </summary>
-    public static double[] Solve(double[,] m, double rho)
+    public static double[] Solve(double[,] m, double rho) => Solve(m, rho, useClosedForm: true, out _);
+
+    /// <summary>
+    /// <see cref="Solve(double[,], double)"/> with the closed-form shortcut optional and the route
+    /// reported: with <paramref name="useClosedForm"/> false, neither the start from all tasks nor the
+    /// closed form on the support of each inner solution is tried, so the bracket and Brent's search
+    /// alone find the optimum (the seam through which the tests check each half on its own).
+    /// </summary>
+    internal static double[] Solve(double[,] m, double rho, bool useClosedForm, out ConflictAverseRoute route)
     {
         var n = m.GetLength(0);
         var scale = 0.0;
         for (var i = 0; i < n; i++)
             scale = Math.Max(scale, m[i, i]);
+        route = ConflictAverseRoute.SingleTask;
         if (n == 1)
             return new[] { 1.0 };
 
@@ -51,53 +60,60 @@ internal static class ConflictAverseDual
             }
             g0Squared += b[i] / n;
         }
-        rho /= Math.Sqrt(scale);
+        var problem = new Problem(k, b, g0Squared, rho / Math.Sqrt(scale), useClosedForm);
 
         // Fast path: the closed-form active-set search starting from all tasks; its result is
         // returned only when it passes the KKT test, else the exact search below runs.
-        if (ConflictAverseSupport.TrySolve(k, b, rho, null) is { } allTasks)
+        route = ConflictAverseRoute.ClosedForm;
+        if (useClosedForm && ConflictAverseSupport.TrySolve(k, b, problem.Rho, null) is { } allTasks)
             return allTasks;
         var mgda = MinimumNormPoint.Solve(k);
         var lowest = Math.Sqrt(Math.Max(QuadraticForm(k, mgda), 0));
         var high = 1.0;
         var low = Math.Max(lowest, ZeroNormFraction);
-        var hLow = Residual(k, b, g0Squared, rho, low, out var wLow);
+        route = ConflictAverseRoute.BracketEnd;
+        var hLow = problem.Residual(low, out var wLow);
         if (hLow <= 0)
             return wLow;
-        var hHigh = Residual(k, b, g0Squared, rho, high, out var wHigh);
+        var hHigh = problem.Residual(high, out var wHigh);
         if (hHigh >= 0)
             return wHigh;
-        return Brent(k, b, g0Squared, rho, low, hLow, high, hHigh);
+        route = ConflictAverseRoute.RootSearch;
+        return Brent(problem, low, hLow, high, hHigh);
     }
 
     /// <summary>‖g_w‖ below this fraction of the largest gradient norm counts as zero (below it, √q is rounding noise of a float64 Gram).</summary>
     public const double ZeroNormFraction = 1e-7;
 
-    /// <summary>
-    /// √q(t) − t, with the inner minimiser w(t). When the closed form on the support of w(t) passes
-    /// the KKT test, w is that exact optimum and the residual is reported as 0, ending the search.
-    /// </summary>
-    private static double Residual(double[,] k, double[] b, double g0Squared, double rho, double t, out double[] w)
+    /// <summary>The normalised dual: K (max Kᵢᵢ = 1), b = K·1/T, ‖g₀‖² = bᵀ1/T, ρ in units of √max Mᵢᵢ.</summary>
+    private sealed record Problem(double[,] K, double[] B, double G0Squared, double Rho, bool UseClosedForm)
     {
-        var tau = t / rho;
-        var n = b.Length;
-        var shifted = new double[n, n];
-        for (var i = 0; i < n; i++)
+        /// <summary>
+        /// √q(t) − t, with the inner minimiser w(t). When the closed form on the support of w(t) passes
+        /// the KKT test, w is that exact optimum and the residual is reported as 0, ending the search.
+        /// </summary>
+        public double Residual(double t, out double[] w)
         {
-            for (var j = 0; j < n; j++)
-                shifted[i, j] = k[i, j] + tau * (b[i] + b[j]) + tau * tau * g0Squared;
+            var tau = t / Rho;
+            var n = B.Length;
+            var shifted = new double[n, n];
+            for (var i = 0; i < n; i++)
+            {
+                for (var j = 0; j < n; j++)
+                    shifted[i, j] = K[i, j] + (tau * (B[i] + B[j])) + (tau * tau * G0Squared);
+            }
+            w = MinimumNormPoint.Solve(shifted);
+            if (UseClosedForm && ConflictAverseSupport.TrySolve(K, B, Rho, w) is { } exact)
+            {
+                w = exact;
+                return 0;
+            }
+            return Math.Sqrt(Math.Max(QuadraticForm(K, w), 0)) - t;
         }
-        w = MinimumNormPoint.Solve(shifted);
-        if (ConflictAverseSupport.TrySolve(k, b, rho, w) is { } exact)
-        {
-            w = exact;
-            return 0;
-        }
-        return Math.Sqrt(Math.Max(QuadraticForm(k, w), 0)) - t;
     }
 
     /// <summary>Brent's root finder (bisection, secant and inverse quadratic interpolation) on a sign-changing bracket.</summary>
-    private static double[] Brent(double[,] k, double[] b, double g0Squared, double rho, double a, double fa, double c, double fc)
+    private static double[] Brent(Problem problem, double a, double fa, double c, double fc)
     {
         var bx = c;
         var fb = fc;
@@ -162,10 +178,10 @@ internal static class ConflictAverseDual
             a = bx;
             fa = fb;
             bx += Math.Abs(d) > tol ? d : (half > 0 ? tol : -tol);
-            fb = Residual(k, b, g0Squared, rho, bx, out wb);
+            fb = problem.Residual(bx, out wb);
         }
         if (wb.Length == 0)
-            Residual(k, b, g0Squared, rho, bx, out wb);
+            problem.Residual(bx, out wb);
         return wb;
     }
 
