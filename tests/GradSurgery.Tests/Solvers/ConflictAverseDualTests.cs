@@ -252,14 +252,7 @@ public class ConflictAverseDualTests
         }
         if (Norm(gw) <= 1e-6 * scale)
             return; // F is not differentiable at g_w = 0; the value comparison above covers it.
-        var gradient = g.Select(gi => Dot(gi, g0) + (rho * Dot(gi, gw) / Norm(gw))).ToArray();
-        var nu = Enumerable.Range(0, t).Where(i => w[i] > 1e-9).Min(i => gradient[i]);
-        for (var i = 0; i < t; i++)
-        {
-            Assert.True(gradient[i] >= nu - 1e-9 * scale * scale, $"{name}: KKT violated at {i}");
-            if (w[i] > 1e-6)
-                Assert.True(Math.Abs(gradient[i] - nu) <= 1e-8 * scale * scale, $"{name}: support {i} not stationary ({gradient[i] - nu:E2})");
-        }
+        ConflictAverseKkt.AssertHolds(name, g, g0, rho, w, scale);
     }
 
     /// <summary>F(w) = g_w·g₀ + c‖g₀‖·‖g_w‖, evaluated in parameter space.</summary>

@@ -116,15 +116,7 @@ public class PaperPropertyTests
         var scale = GramSpace.Scale(gradients);
         if (Norm(gw) <= 1e-7 * scale || rho == 0)
             return; // F is not differentiable at g_w = 0; covered by the literal comparison.
-        // ∇F = M·1/T + ρ·Mw/‖g_w‖; optimal iff ∇Fᵢ ≥ ν for all i with equality on the support.
-        var gradient = g.Select(gi => Dot(gi, g0) + (rho * Dot(gi, gw) / Norm(gw))).ToArray();
-        var nu = Enumerable.Range(0, t).Where(i => w[i] > 1e-9).Min(i => gradient[i]);
-        for (var i = 0; i < t; i++)
-        {
-            Assert.True(gradient[i] >= nu - 1e-9 * scale * scale, $"{name}: KKT violated at {i}");
-            if (w[i] > 1e-6)
-                Assert.True(Math.Abs(gradient[i] - nu) <= 1e-8 * scale * scale, $"{name}: support {i} not stationary ({gradient[i] - nu:E2})");
-        }
+        Solvers.ConflictAverseKkt.AssertHolds(name, g, g0, rho, w, scale);
         // The primal d = g₀ + ρ·g_w/‖g_w‖ attains the dual value: min_i gᵢ·d = F(w).
         var d = Add(g0, gw, rho / Norm(gw));
         var primal = g.Min(gi => Dot(gi, d));
