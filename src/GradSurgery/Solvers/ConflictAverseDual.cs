@@ -1,4 +1,5 @@
 using System;
+using MathNet.Numerics.RootFinding;
 
 namespace GradSurgery;
 
@@ -18,7 +19,7 @@ namespace GradSurgery;
 /// </remarks>
 internal static class ConflictAverseDual
 {
-    /// <summary>Relative width of the root bracket at which Brent's method stops: the resolution of double.</summary>
+    /// <summary>Accuracy of the root t, relative to the bracket's lower end (t ≤ 1 after normalisation): the resolution of double.</summary>
     private const double RootTolerance = 4 * Gramian.DoublePrecisionEpsilon;
 
     /// <summary>Iteration cap for Brent's method; it needs about 10–40 for double precision, the cap only guards against rounding loops.</summary>
@@ -79,7 +80,7 @@ internal static class ConflictAverseDual
         if (hHigh >= 0)
             return wHigh;
         route = ConflictAverseRoute.RootSearch;
-        return Brent(problem, low, hLow, high, hHigh);
+        return RootSearch(problem, low, high);
     }
 
     /// <summary>‖g_w‖ below this fraction of the largest gradient norm counts as zero (below it, √q is rounding noise of a float64 Gram).</summary>
@@ -112,77 +113,18 @@ internal static class ConflictAverseDual
         }
     }
 
-    /// <summary>Brent's root finder (bisection, secant and inverse quadratic interpolation) on a sign-changing bracket.</summary>
-    private static double[] Brent(Problem problem, double a, double fa, double c, double fc)
+    /// <summary>
+    /// The root of √q(t) − t on a sign-changing bracket by Brent's method (MathNet.Numerics), then the
+    /// inner solution there. A residual reported as 0 (the closed form on an inner solution's support
+    /// passed the KKT test) ends the search at once.
+    /// </summary>
+    private static double[] RootSearch(Problem problem, double low, double high)
     {
-        var bx = c;
-        var fb = fc;
-        var wb = Array.Empty<double>();
-        c = a;
-        fc = fa;
-        var d = bx - a;
-        var e = d;
-        for (var iteration = 0; iteration < MaxRootIterations; iteration++)
-        {
-            if (Math.Sign(fb) == Math.Sign(fc))
-            {
-                c = a;
-                fc = fa;
-                d = bx - a;
-                e = d;
-            }
-            if (Math.Abs(fc) < Math.Abs(fb))
-            {
-                (a, bx, c) = (bx, c, bx);
-                (fa, fb, fc) = (fb, fc, fb);
-            }
-            var tol = RootTolerance * Math.Abs(bx) + double.Epsilon;
-            var half = 0.5 * (c - bx);
-            if (Math.Abs(half) <= tol || fb == 0)
-                break;
-            if (Math.Abs(e) >= tol && Math.Abs(fa) > Math.Abs(fb))
-            {
-                double p, q;
-                var s = fb / fa;
-                if (a == c)
-                {
-                    p = 2 * half * s;
-                    q = 1 - s;
-                }
-                else
-                {
-                    var qa = fa / fc;
-                    var r = fb / fc;
-                    p = s * (2 * half * qa * (qa - r) - (bx - a) * (r - 1));
-                    q = (qa - 1) * (r - 1) * (s - 1);
-                }
-                if (p > 0)
-                    q = -q;
-                p = Math.Abs(p);
-                if (2 * p < Math.Min(3 * half * q - Math.Abs(tol * q), Math.Abs(e * q)))
-                {
-                    e = d;
-                    d = p / q;
-                }
-                else
-                {
-                    d = half;
-                    e = d;
-                }
-            }
-            else
-            {
-                d = half;
-                e = d;
-            }
-            a = bx;
-            fa = fb;
-            bx += Math.Abs(d) > tol ? d : (half > 0 ? tol : -tol);
-            fb = problem.Residual(bx, out wb);
-        }
-        if (wb.Length == 0)
-            problem.Residual(bx, out wb);
-        return wb;
+        var accuracy = RootTolerance * low; // absolute; MathNet adds 2ε·|t| of its own, so t is resolved to double precision at any scale
+        if (!Brent.TryFindRoot(t => problem.Residual(t, out _), low, high, accuracy, MaxRootIterations, out var root))
+            root = 0.5 * (low + high); // unreachable for a continuous residual with a sign change; the midpoint keeps w feasible
+        problem.Residual(root, out var w);
+        return w;
     }
 
     private static double QuadraticForm(double[,] k, double[] w)
