@@ -132,6 +132,49 @@ public class ConflictAverseDualTests
     }
 
     /// <summary>
+    /// Where the closed form declines on all tasks (no r &gt; 0 there: small radii), it accepts a start
+    /// on the optimum's own support, and from that support less its smallest task it adds the task back:
+    /// the two halves of the active-set step (start from a candidate, add the most violating task).
+    /// </summary>
+    [Fact]
+    public void The_closed_form_starts_from_a_candidate_support_and_adds_missing_tasks()
+    {
+        int declined = 0, added = 0;
+        foreach (var t in new[] { 3, 4, 5, 8 })
+        {
+            foreach (var gradients in new[] { GradientCases.Random(t, 11), GradientCases.Conflicting(t, 12), GradientCases.Dominating(t, 13) })
+            {
+                foreach (var c in Radii)
+                {
+                    var (m, rho) = Problem(gradients, c);
+                    var (k, b, normalisedRho) = Normalised(m, rho);
+                    if (ConflictAverseSupport.TrySolve(k, b, normalisedRho, null) is not null)
+                        continue;
+                    declined++;
+                    var optimum = ConflictAverseDual.Solve(m, rho, useClosedForm: false, out _).Select(x => x > 1e-10 ? x : 0).ToArray();
+                    var fromSupport = ConflictAverseSupport.TrySolve(k, b, normalisedRho, optimum);
+                    Assert.NotNull(fromSupport);
+                    for (var i = 0; i < t; i++)
+                        Assert.Equal(optimum[i], fromSupport[i], 8);
+
+                    var positive = Enumerable.Range(0, t).Where(i => optimum[i] > 0).ToList();
+                    if (positive.Count < 2)
+                        continue;
+                    var reduced = (double[])optimum.Clone();
+                    reduced[positive.MinBy(i => optimum[i])] = 0;
+                    if (ConflictAverseSupport.TrySolve(k, b, normalisedRho, reduced) is not { } fromReduced)
+                        continue;
+                    added++;
+                    for (var i = 0; i < t; i++)
+                        Assert.Equal(optimum[i], fromReduced[i], 8);
+                }
+            }
+        }
+        Assert.True(declined >= 5, $"only {declined} inputs where the closed form declines all tasks");
+        Assert.True(added >= 3, $"only {added} reduced starts were completed by adding a task");
+    }
+
+    /// <summary>
     /// A large radius (ρ ≫ 1 once normalised) is where a KKT slack that did not grow with ρ (or shrank)
     /// would reject correct answers: the closed form must still accept them.
     /// </summary>
