@@ -6,6 +6,7 @@
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --leaks      live tensors after 10 and 1 000 steps
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --paired     ratio targets as paired (A B B A) comparisons
 //   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --paired --losses   only the loss weightings' paired ratios
+//   dotnet run -c Release --project benchmarks/GradSurgery.Benchmarks -- --limit [float32 float64 bfloat16 float16]   each method ÷ the machine's limit
 using BenchmarkDotNet.Running;
 using GradSurgery.Benchmarks.Infrastructure;
 using GradSurgery.Benchmarks.Training;
@@ -15,6 +16,11 @@ var quick = args.Contains("--quick");
 if (args.Contains("--leaks"))
 {
     return LiveTensorCheck.Run(smoke);
+}
+
+if (args.Contains("--limit"))
+{
+    return LimitRatios.Run(smoke, [.. args.Where(a => !a.StartsWith("--", StringComparison.Ordinal))]);
 }
 
 if (args.Contains("--paired"))

@@ -19,6 +19,8 @@ public class AggregationBenchmarks
     private Tensor _gradients = null!;
     private Tensor _destination = null!;
     private Tensor _floorWeights = null!;
+    private Tensor _gemmLeft = null!;
+    private Tensor _gemmRight = null!;
     private readonly Dictionary<string, IGradientAggregator> _methods = new();
 
     [ParamsSource(nameof(TaskCounts))]
@@ -31,12 +33,17 @@ public class AggregationBenchmarks
 
     public static IEnumerable<int> Sizes => BenchmarkScale.Grid(100_000, 1_000_000, 10_000_000);
 
+    /// <summary>The gradients' dtype: float32 in BenchmarkDotNet runs; the paired limit tables (<c>--limit</c>) also set float64, bfloat16 and float16.</summary>
+    public ScalarType DType { get; set; } = ScalarType.Float32;
+
     [GlobalSetup]
     public void Setup()
     {
-        _gradients = GradientFixture.Create(T, P);
-        _destination = zeros(P, device: TorchDevice.Current);
-        _floorWeights = ones(T, device: TorchDevice.Current);
+        _gradients = GradientFixture.Create(T, P, DType);
+        _destination = zeros(P, dtype: DType, device: TorchDevice.Current);
+        _floorWeights = ones(T, dtype: DType, device: TorchDevice.Current);
+        _gemmLeft = randn(MachineLimit.GemmSide, MachineLimit.GemmSide, dtype: MachineLimit.Accumulation(DType), device: TorchDevice.Current);
+        _gemmRight = randn(MachineLimit.GemmSide, MachineLimit.GemmSide, dtype: MachineLimit.Accumulation(DType), device: TorchDevice.Current);
         foreach (var name in BenchmarkMethods.All)
         {
             _methods[name] = BenchmarkMethods.Create(name);
@@ -52,6 +59,8 @@ public class AggregationBenchmarks
         _gradients.Dispose();
         _destination.Dispose();
         _floorWeights.Dispose();
+        _gemmLeft.Dispose();
+        _gemmRight.Dispose();
     }
 
     /// <summary>
@@ -125,7 +134,26 @@ public class AggregationBenchmarks
         using var scope = NewDisposeScope();
         var sum = _gradients.sum();
         TorchDevice.Synchronize();
-        return sum.item<float>();
+        return sum.to_type(ScalarType.Float64).item<double>();
+    }
+
+    /// <summary>
+    /// The machine limit's bandwidth floor: two plain reads of G (<c>G.sum()</c> twice), the least any
+    /// Gram-space method must read (one pass for the Gram, one for the combine).
+    /// </summary>
+    [Benchmark]
+    public double BandwidthFloor() => Read() + Read();
+
+    /// <summary>
+    /// One square product at the peak GEMM rate (<see cref="MachineLimit.GemmSide"/>³ multiply-adds in
+    /// the accumulation dtype), measured beside every grid point: the compute floor is T(T+1)/2·P
+    /// multiply-adds at this rate (see <see cref="MachineLimit"/>).
+    /// </summary>
+    [Benchmark]
+    public void PeakGemm()
+    {
+        using var product = _gemmLeft.matmul(_gemmRight);
+        TorchDevice.Synchronize();
     }
 
     /// <summary>GradDrop on the device (sign purity, one draw of P uniforms, the masked sum, and the Gram for its checks and diagnostics).</summary>

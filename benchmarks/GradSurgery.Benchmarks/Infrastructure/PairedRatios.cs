@@ -146,7 +146,12 @@ public static class PairedRatios
     /// (calibrated on b after the warm-up pairs): one call of a millisecond is at the mercy of a single
     /// scheduler tick.
     /// </summary>
-    private static double Median(Action a, Action b, int pairs, int warmupPairs = WarmupPairs)
+    /// <param name="a">The side measured.</param>
+    /// <param name="b">The side it is divided by.</param>
+    /// <param name="pairs">Pairs the median is taken over.</param>
+    /// <param name="warmupPairs">Pairs run first and not counted.</param>
+    /// <param name="floorMilliseconds">A lower bound on one call of <paramref name="b"/> (the machine limit's compute floor): each pair divides by the larger of it and b's measured time.</param>
+    internal static double Median(Action a, Action b, int pairs, int warmupPairs = WarmupPairs, double floorMilliseconds = 0)
     {
         var ratios = new List<double>();
         var repetitions = 1;
@@ -166,11 +171,11 @@ public static class PairedRatios
 
             if (i == -1)
             {
-                repetitions = Math.Max(1, (int)Math.Ceiling(MinimumSampleMilliseconds / Math.Max(tb, 1e-3)));
+                repetitions = Math.Max(1, (int)Math.Ceiling(MinimumSampleMilliseconds / Math.Max(Math.Max(tb, floorMilliseconds), 1e-3)));
             }
             else if (i >= 0)
             {
-                ratios.Add(ta / tb);
+                ratios.Add(ta / Math.Max(tb, floorMilliseconds * repetitions));
             }
         }
 
@@ -192,6 +197,6 @@ public static class PairedRatios
         return clock.Elapsed.TotalMilliseconds;
     }
 
-    private static void Row(string target, string where, double ratio, int pairs) =>
+    internal static void Row(string target, string where, double ratio, int pairs) =>
         Console.WriteLine($"| {target} | {where} | {ratio:F3} | {pairs} |");
 }

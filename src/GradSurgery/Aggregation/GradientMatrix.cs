@@ -78,8 +78,34 @@ internal static class GradientMatrix
     /// <param name="accumulated">G in its accumulation dtype (see <see cref="AccumulationType"/>).</param>
     public static Gramian ComputeGramian(Tensor accumulated)
     {
+        if (UsesCpuKernels(accumulated))
+            return ToGramian(CpuGramOf(accumulated), (int)accumulated.shape[0], accumulated.dtype);
         using var scope = NewDisposeScope();
         return ToGramian(Gram(accumulated), accumulated.dtype);
+    }
+
+    /// <summary>
+    /// Whether the library's own CPU kernels (<see cref="CpuGram"/>, <see cref="CpuCombine"/>) read
+    /// <paramref name="g"/> directly: a CPU float32/float64 matrix with contiguous rows on a CPU with
+    /// AVX-512. Everything else (CUDA, strided columns, other CPUs) goes through libtorch's products.
+    /// </summary>
+    internal static bool UsesCpuKernels(Tensor g) =>
+        Lanes.IsSupported && g.device_type == DeviceType.CPU
+        && g.dtype is ScalarType.Float32 or ScalarType.Float64
+        && g.dim() == 2 && g.stride(1) == 1 && g.shape[0] <= int.MaxValue;
+
+    /// <summary>The row-major T×T Gram of a matrix that <see cref="UsesCpuKernels"/> accepts.</summary>
+    internal static unsafe double[] CpuGramOf(Tensor g)
+    {
+        var rows = (int)g.shape[0];
+        var workers = torch.get_num_threads();
+        if (g.dtype == ScalarType.Float32)
+        {
+            using var storage = g.storage<float>();
+            return CpuGram.Compute((float*)storage.data_ptr() + g.storage_offset(), rows, g.shape[1], g.stride(0), workers);
+        }
+        using var doubles = g.storage<double>();
+        return CpuGram.Compute((double*)doubles.data_ptr() + g.storage_offset(), rows, g.shape[1], g.stride(0), workers);
     }
 
     /// <summary>
@@ -90,8 +116,12 @@ internal static class GradientMatrix
     public static Gramian ToGramian(Tensor gram, ScalarType accumulation)
     {
         using var scope = NewDisposeScope();
-        var values = gram.to_type(ScalarType.Float64).cpu().data<double>().ToArray();
-        var n = (int)gram.shape[0];
+        return ToGramian(gram.to_type(ScalarType.Float64).cpu().data<double>().ToArray(), (int)gram.shape[0], accumulation);
+    }
+
+    /// <summary>A row-major n×n Gram matrix on the host as a <see cref="Gramian"/>, checked as <see cref="ToGramian(Tensor, ScalarType)"/>.</summary>
+    private static Gramian ToGramian(double[] values, int n, ScalarType accumulation)
+    {
         var matrix = new double[n, n];
         for (var i = 0; i < n; i++)
         {
@@ -141,6 +171,11 @@ internal static class GradientMatrix
     /// <summary>destination ← wᵀ·G with one in-place GEMV into the caller's buffer (no [P] allocation in float32/float64).</summary>
     public static void Combine(Tensor accumulated, double[] weights, Tensor destination)
     {
+        if (UsesCpuKernels(accumulated) && destination.dtype == accumulated.dtype && destination.stride(0) == 1)
+        {
+            CpuCombineInto(accumulated, weights, destination);
+            return;
+        }
         using var scope = NewDisposeScope();
         var w = torch.tensor(weights, dtype: accumulated.dtype, device: accumulated.device);
         if (destination.dtype == accumulated.dtype)
@@ -151,5 +186,21 @@ internal static class GradientMatrix
         {
             destination.copy_(accumulated.T.mv(w));
         }
+    }
+
+    /// <summary>destination ← wᵀ·G by <see cref="CpuCombine"/> (both tensors accepted by <see cref="UsesCpuKernels"/>, same dtype).</summary>
+    private static unsafe void CpuCombineInto(Tensor g, double[] weights, Tensor destination)
+    {
+        var workers = torch.get_num_threads();
+        if (g.dtype == ScalarType.Float32)
+        {
+            using var source = g.storage<float>();
+            using var target = destination.storage<float>();
+            CpuCombine.Compute((float*)source.data_ptr() + g.storage_offset(), g.shape[1], g.stride(0), weights, (float*)target.data_ptr() + destination.storage_offset(), workers);
+            return;
+        }
+        using var doubles = g.storage<double>();
+        using var output = destination.storage<double>();
+        CpuCombine.Compute((double*)doubles.data_ptr() + g.storage_offset(), g.shape[1], g.stride(0), weights, (double*)output.data_ptr() + destination.storage_offset(), workers);
     }
 }
