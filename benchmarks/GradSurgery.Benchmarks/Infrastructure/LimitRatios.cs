@@ -26,6 +26,9 @@ public static class LimitRatios
     /// <summary>The methods of the half-precision and float64 tables: the four papers', MGDA and the mean (the full family runs in float32).</summary>
     private static readonly string[] ReportedMethods = ["Mean", "MGDA", "PCGrad", "CAGrad", "GradOPS", "AlignedMTL"];
 
+    /// <summary>The methods of the README's side-by-side table with LibMTL (their milliseconds are printed at P = 10⁷).</summary>
+    private static readonly string[] SideBySideMethods = ["PCGrad", "CAGrad", "AlignedMTL", "MGDA"];
+
     /// <summary>Prints the tables; <paramref name="dtypes"/> limits them (all four when empty).</summary>
     public static int Run(bool smoke, IReadOnlyList<string> dtypes)
     {
@@ -33,6 +36,7 @@ public static class LimitRatios
         ScalarType[] all = [ScalarType.Float32, ScalarType.Float64, ScalarType.BFloat16, ScalarType.Float16];
         var selected = dtypes.Count == 0 ? all : all.Where(d => dtypes.Contains(d.ToString(), StringComparer.OrdinalIgnoreCase)).ToArray();
         var worst = new List<string>();
+        var sideBySide = new List<string>();
         foreach (var dtype in BenchmarkScale.Smoke ? selected.Take(1) : selected)
         {
             var methods = dtype == ScalarType.Float32 ? BenchmarkMethods.All : ReportedMethods;
@@ -56,8 +60,12 @@ public static class LimitRatios
                     foreach (var method in methods)
                     {
                         var run = typeof(AggregationBenchmarks).GetMethod(method)!;
-                        var ratio = PairedRatios.Median(() => run.Invoke(bench, null), () => bench.BandwidthFloor(), pairs, floorMilliseconds: compute);
+                        var (ratio, milliseconds) = PairedRatios.MedianAndTime(() => run.Invoke(bench, null), () => bench.BandwidthFloor(), pairs, floorMilliseconds: compute);
                         cells.Add($"{ratio:F2}");
+                        if (p >= LargeSize && SideBySideMethods.Contains(method))
+                        {
+                            sideBySide.Add($"| {dtype} | {t} | {method} | {milliseconds:F1} | {ratio:F2} |");
+                        }
                         ratios.Add((ratio, $"{method}, T={t}, P={p:0e0}", p >= LargeSize));
                     }
 
@@ -81,6 +89,10 @@ public static class LimitRatios
             }
         }
 
+        Console.WriteLine();
+        Console.WriteLine("| dtype | T | method (P = 10⁷) | median ms | ÷ limit |");
+        Console.WriteLine("| --- | --- | --- | ---: | ---: |");
+        sideBySide.ForEach(Console.WriteLine);
         Console.WriteLine();
         Console.WriteLine("| dtype | grid | worst ratio to the limit | median |");
         Console.WriteLine("| --- | --- | --- | --- |");

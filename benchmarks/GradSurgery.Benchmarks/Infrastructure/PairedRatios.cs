@@ -151,9 +151,14 @@ public static class PairedRatios
     /// <param name="pairs">Pairs the median is taken over.</param>
     /// <param name="warmupPairs">Pairs run first and not counted.</param>
     /// <param name="floorMilliseconds">A lower bound on one call of <paramref name="b"/> (the machine limit's compute floor): each pair divides by the larger of it and b's measured time.</param>
-    internal static double Median(Action a, Action b, int pairs, int warmupPairs = WarmupPairs, double floorMilliseconds = 0)
+    internal static double Median(Action a, Action b, int pairs, int warmupPairs = WarmupPairs, double floorMilliseconds = 0) =>
+        MedianAndTime(a, b, pairs, warmupPairs, floorMilliseconds).Ratio;
+
+    /// <summary><see cref="Median"/> and the median time of one call of <paramref name="a"/> in milliseconds over the same pairs.</summary>
+    internal static (double Ratio, double Milliseconds) MedianAndTime(Action a, Action b, int pairs, int warmupPairs = WarmupPairs, double floorMilliseconds = 0)
     {
         var ratios = new List<double>();
+        var times = new List<double>();
         var repetitions = 1;
         for (var i = -warmupPairs; i < pairs; i++)
         {
@@ -176,11 +181,13 @@ public static class PairedRatios
             else if (i >= 0)
             {
                 ratios.Add(ta / Math.Max(tb, floorMilliseconds * repetitions));
+                times.Add(ta / repetitions);
             }
         }
 
         ratios.Sort();
-        return ratios[ratios.Count / 2];
+        times.Sort();
+        return (ratios[ratios.Count / 2], times[times.Count / 2]);
     }
 
     /// <summary>Shortest timed sample: about 20 scheduler ticks of 1 ms on Linux, so one preemption moves a ratio by a few percent at most.</summary>

@@ -42,6 +42,7 @@ public static class TargetReport
             .ToList();
         var rows = new List<string>();
         Aggregation(results, rows);
+        Limit(results, rows);
         Literal(results, rows);
         Training(results, rows);
         Solvers(results, rows);
@@ -69,6 +70,36 @@ public static class TargetReport
                 rows.Add(Row($"{method} aggregation ≤ {AggregationLimit} × Gram + combine floor (T ≤ 16, P ≥ 10⁶)", worst.Ratio <= AggregationLimit, $"{worst.Ratio:F2}× at {worst.Where}"));
             }
         }
+    }
+
+    /// <summary>
+    /// Every Gram-space method's ratio to the machine's limit (see <see cref="MachineLimit"/>), both floors
+    /// read off the same run: <c>BandwidthFloor</c> (two reads of G) and <c>PeakGemm</c> (one 1024³ product)
+    /// at the same grid point. Targets (float32): ≤ 1.25× at P = 10⁷ and ≤ 2× at P = 10⁶, T = 2 … 16.
+    /// </summary>
+    private static void Limit(List<Result> results, List<string> rows)
+    {
+        foreach (var (size, limit) in new[] { (LargeLimitSize, LimitRatios.LargeTarget), (SmallestTargetSize, LimitRatios.SmallTarget) })
+        {
+            foreach (var method in BenchmarkMethods.All)
+            {
+                var ratios = results.Where(r => r.Class == "AggregationBenchmarks" && r.Method == method && r.Int("T") <= LargestTargetTaskCount && r.Int("P") == size)
+                    .Select(r => (Ratio: r.Median / MachineLimitOf(results, r), Where: $"T={r["T"]}"))
+                    .Where(x => double.IsFinite(x.Ratio))
+                    .ToList();
+                AddWorst(rows, ratios, $"{method} aggregation ≤ {limit} × the machine's limit (P = {size:0e0}, T ≤ 16)", limit);
+            }
+        }
+    }
+
+    private const int LargeLimitSize = 10_000_000;
+
+    /// <summary>max(two reads of G, T(T+1)/2·P multiply-adds at the measured 1024³ GEMM rate) at <paramref name="r"/>'s grid point.</summary>
+    private static double MachineLimitOf(List<Result> results, Result r)
+    {
+        var reads = Find(results, "AggregationBenchmarks", nameof(GradSurgery.Benchmarks.Aggregation.AggregationBenchmarks.BandwidthFloor), r.Parameters);
+        var gemm = Find(results, "AggregationBenchmarks", nameof(GradSurgery.Benchmarks.Aggregation.AggregationBenchmarks.PeakGemm), r.Parameters);
+        return Math.Max(reads, MachineLimit.ComputeFloorFromGemm(r.Int("T"), r.Int("P"), gemm));
     }
 
     private static void Literal(List<Result> results, List<string> rows)
