@@ -71,15 +71,88 @@ internal static class GradientMatrix
     }
 
     /// <summary>
+    /// What the Gram and the combine read: <paramref name="gradients"/> itself where the CPU kernels take
+    /// its dtype (float32 and float64 directly, float16 and bfloat16 converted block by block), else
+    /// <see cref="Accumulated"/>.
+    /// </summary>
+    public static Tensor KernelInput(Tensor gradients) =>
+        UsesCpuKernels(gradients) || UsesBlockConversion(gradients) ? gradients : Accumulated(gradients);
+
+    /// <summary>
+    /// Whether <paramref name="g"/> is a float16/bfloat16 CPU matrix with contiguous rows that the kernels
+    /// read through a float32 block buffer (<see cref="BlockGram"/>, <see cref="BlockCombine"/>) instead
+    /// of a whole float32 copy of G: a fresh [T, P] copy costs its page faults on every call (measured
+    /// 6–44× the machine's limit at P = 10⁶–10⁷).
+    /// </summary>
+    internal static bool UsesBlockConversion(Tensor g) =>
+        Lanes.IsSupported && g.device_type == DeviceType.CPU
+        && g.dtype is ScalarType.Float16 or ScalarType.BFloat16
+        && g.dim() == 2 && g.stride(1) == 1 && g.shape[0] <= int.MaxValue;
+
+    /// <summary>
+    /// Bytes of the float32 block buffer of <see cref="UsesBlockConversion"/>: 4 MiB stays in the caches
+    /// between its conversion and the kernel's read, and is large enough that the few native calls per
+    /// block cost under 1% of the conversion.
+    /// </summary>
+    private const long ConversionBytes = 4L << 20;
+
+    /// <summary>Columns per conversion block for <paramref name="rows"/> rows: whole vectors, at most P.</summary>
+    private static long ConversionColumns(long rows, long columns) =>
+        Math.Min(columns, Math.Max(Lanes.Width<float>(), ConversionBytes / (sizeof(float) * rows) / Lanes.Width<float>() * Lanes.Width<float>()));
+
+    /// <summary>The Gram of a reduced-precision matrix (<see cref="UsesBlockConversion"/>) in float32 blocks, added in double.</summary>
+    private static double[] BlockGram(Tensor g)
+    {
+        using var scope = NewDisposeScope();
+        var rows = g.shape[0];
+        var columns = g.shape[1];
+        var block = ConversionColumns(rows, columns);
+        var buffer = torch.empty(rows, block, dtype: ScalarType.Float32);
+        var gram = new double[rows * rows];
+        for (var start = 0L; start < columns; start += block)
+        {
+            var n = Math.Min(block, columns - start);
+            var view = n == block ? buffer : buffer.narrow(1, 0, n);
+            view.copy_(g.narrow(1, start, n));
+            var part = CpuGramOf(view);
+            for (var k = 0; k < gram.Length; k++)
+                gram[k] += part[k];
+        }
+        return gram;
+    }
+
+    /// <summary>destination ← wᵀ·G for a reduced-precision G (<see cref="UsesBlockConversion"/>) and destination of its dtype, in float32 blocks.</summary>
+    private static void BlockCombine(Tensor g, double[] weights, Tensor destination)
+    {
+        using var scope = NewDisposeScope();
+        var rows = g.shape[0];
+        var columns = g.shape[1];
+        var block = ConversionColumns(rows, columns);
+        var buffer = torch.empty(rows, block, dtype: ScalarType.Float32);
+        var output = torch.empty(block, dtype: ScalarType.Float32);
+        for (var start = 0L; start < columns; start += block)
+        {
+            var n = Math.Min(block, columns - start);
+            var view = n == block ? buffer : buffer.narrow(1, 0, n);
+            var result = n == block ? output : output.narrow(0, 0, n);
+            view.copy_(g.narrow(1, start, n));
+            CpuCombineInto(view, weights, result);
+            destination.narrow(0, start, n).copy_(result);
+        }
+    }
+
+    /// <summary>
     /// M = G·Gᵀ on the device (one GEMM, one read of G), copied to the host as double: the only
     /// data besides the weights that crosses to the host. A NaN or infinity anywhere in G shows on
     /// the diagonal of M, so this check costs no extra pass over G.
     /// </summary>
-    /// <param name="accumulated">G in its accumulation dtype (see <see cref="AccumulationType"/>).</param>
+    /// <param name="accumulated">G in its accumulation dtype (see <see cref="AccumulationType"/>), or as <see cref="KernelInput"/> gives it.</param>
     public static Gramian ComputeGramian(Tensor accumulated)
     {
         if (UsesCpuKernels(accumulated))
             return ToGramian(CpuGramOf(accumulated), (int)accumulated.shape[0], accumulated.dtype);
+        if (UsesBlockConversion(accumulated))
+            return ToGramian(BlockGram(accumulated), (int)accumulated.shape[0], AccumulationType(accumulated.dtype));
         using var scope = NewDisposeScope();
         return ToGramian(Gram(accumulated), accumulated.dtype);
     }
@@ -174,6 +247,11 @@ internal static class GradientMatrix
         if (UsesCpuKernels(accumulated) && destination.dtype == accumulated.dtype && destination.stride(0) == 1)
         {
             CpuCombineInto(accumulated, weights, destination);
+            return;
+        }
+        if (UsesBlockConversion(accumulated) && destination.dtype == accumulated.dtype)
+        {
+            BlockCombine(accumulated, weights, destination);
             return;
         }
         using var scope = NewDisposeScope();

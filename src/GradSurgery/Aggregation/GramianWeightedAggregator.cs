@@ -45,15 +45,15 @@ public sealed class GramianWeightedAggregator : IGradientAggregator
     {
         GradientMatrix.Validate(gradients, nameof(gradients));
         using var scope = NewDisposeScope();
-        return Weigh(GradientMatrix.ComputeGramian(GradientMatrix.Accumulated(gradients)));
+        return Weigh(GradientMatrix.ComputeGramian(GradientMatrix.KernelInput(gradients)));
     }
 
     private GradientDiagnostics Combine(Tensor gradients, Tensor destination)
     {
         using var scope = NewDisposeScope();
-        var accumulated = GradientMatrix.Accumulated(gradients);
-        var diagnostics = Weigh(GradientMatrix.ComputeGramian(accumulated));
-        GradientMatrix.Combine(accumulated, diagnostics.WeightArray, destination);
+        var input = GradientMatrix.KernelInput(gradients);
+        var diagnostics = Weigh(GradientMatrix.ComputeGramian(input));
+        GradientMatrix.Combine(input, diagnostics.WeightArray, destination);
         return diagnostics;
     }
 

@@ -55,6 +55,9 @@ public class CpuKernelTests
     /// <summary>Round-off allowance of a dot product of length p in <paramref name="dtype"/>, relative to ‖gᵢ‖‖gⱼ‖.</summary>
     private static double Allowance(ScalarType dtype) => dtype == ScalarType.Float64 ? 1e-13 : 2e-6;
 
+    /// <summary>Round-off allowance of a float32 Gram over about 10⁶ columns: lanes of 4 096 float32 products, added in double.</summary>
+    private const double LongSumAllowance = 1e-5;
+
     private static void AssertGram(Tensor g, double[] actual)
     {
         var t = (int)g.shape[0];
@@ -197,5 +200,41 @@ public class CpuKernelTests
         // The same size into a destination one float off the 64-byte alignment takes plain stores.
         var buffer = full(3_200_008, float.NaN);
         AssertCombine(g, [0.75, -1.25], buffer.narrow(0, 1, 3_200_007));
+    }
+
+    [KernelTheory]
+    [InlineData(ScalarType.BFloat16)]
+    [InlineData(ScalarType.Float16)]
+    public void Reduced_precision_is_converted_block_by_block_and_gives_the_float32_results_of_its_values(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        // T = 2: 2¹⁹ columns per 4 MiB block, so three blocks, the last one ragged.
+        var g = randn(2, 1_100_003, generator: new Generator(19)).to_type(dtype);
+        Assert.True(GradientMatrix.UsesBlockConversion(g));
+        var asFloat = g.to_type(ScalarType.Float32);
+        var gramian = GradientMatrix.ComputeGramian(GradientMatrix.KernelInput(g));
+        var expected = HostGram(asFloat);
+        for (var i = 0; i < 2; i++)
+        {
+            for (var j = 0; j < 2; j++)
+                Assert.Equal(expected[i, j], gramian[i, j], Math.Sqrt(expected[i, i] * expected[j, j]) * LongSumAllowance);
+        }
+        var destination = empty(1_100_003, dtype: dtype);
+        GradientMatrix.Combine(GradientMatrix.KernelInput(g), [0.5, -1.5], destination);
+        var reference = HostCombine(asFloat, [0.5, -1.5]);
+        var actual = Values(destination);
+        var rounding = dtype == ScalarType.BFloat16 ? 1.0 / 128 : 1.0 / 1024;
+        Assert.All(Enumerable.Range(0, actual.Length).Where(k => k % 9_973 == 0 || k >= actual.Length - 20),
+            k => Assert.True(Math.Abs(actual[k] - reference[k]) <= rounding * (Math.Abs(reference[k]) + 1e-3), $"d[{k}] = {actual[k]}, expected {reference[k]}"));
+    }
+
+    [KernelFact]
+    public void A_non_finite_value_in_the_last_block_of_a_reduced_precision_matrix_is_reported_with_its_task()
+    {
+        using var scope = NewDisposeScope();
+        var g = randn(3, 800_001, generator: new Generator(23)).to_type(ScalarType.BFloat16);
+        g[2, 800_000] = float.PositiveInfinity;
+        var error = Assert.Throws<NonFiniteGradientException>(() => GradientMatrix.ComputeGramian(GradientMatrix.KernelInput(g)));
+        Assert.Equal(2, error.TaskIndex);
     }
 }
