@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Threading.Tasks;
 
 namespace GradSurgery;
 
@@ -20,6 +19,12 @@ internal static unsafe class CpuCombine
     /// microseconds, about what handing work to a pool thread costs.
     /// </summary>
     private const long MinimumVectorsPerWorker = 1 << 12;
+
+    /// <summary>Columns per piece handed to a worker at most (see <see cref="ColumnPieces"/>): 2¹⁶ outputs, T × 256 KiB of float32 G.</summary>
+    private const long PieceColumns = 1 << 16;
+
+    /// <summary>Columns per piece at least: 2¹² outputs take about a microsecond per task, more than taking the next piece costs.</summary>
+    private const long MinimumPieceColumns = 1 << 12;
 
     /// <summary>Bytes of one 512-bit vector: the alignment streaming stores need.</summary>
     private const int VectorBytes = 64;
@@ -52,15 +57,9 @@ internal static unsafe class CpuCombine
         var origin = (nint)g;
         var target = (nint)destination;
         var streaming = rows * columns * sizeof(T) >= StreamingBytes && (target & (VectorBytes - 1)) == 0;
-        if (workers == 1)
-        {
-            Range(g, w, rowStride, 0, vectors * width, destination, streaming);
-        }
-        else
-        {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, k =>
-                Range((T*)origin, w, rowStride, vectors * k / workers * width, vectors * (k + 1) / workers * width, (T*)target, streaming));
-        }
+        var granule = Unroll * width;
+        var piece = ColumnPieces.Length(vectors * width, workers, granule, MinimumPieceColumns, PieceColumns);
+        ColumnPieces.Run(vectors * width, piece, workers, (_, from, to) => Range((T*)origin, w, rowStride, from, to, (T*)target, streaming));
 
         for (var c = vectors * width; c < columns; c++)
         {

@@ -1,7 +1,6 @@
 using System;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Threading.Tasks;
 
 namespace GradSurgery;
 
@@ -40,28 +39,25 @@ internal static unsafe class CpuGram
         var width = Lanes.Width<T>();
         var vectors = columns / width;
         workers = (int)Math.Clamp(Math.Min(workers, vectors / MinimumVectorsPerWorker), 1, int.MaxValue);
-        var partials = new double[workers][];
         var origin = (nint)g;
-        var chunkVectors = Math.Max(1, ChunkBytes / (rows * width * sizeof(T)));
-        if (workers == 1)
+        var chunk = Math.Max(1, ChunkBytes / (rows * width * sizeof(T))) * width;
+        var piece = ColumnPieces.Length(vectors * width, workers, chunk, chunk, PieceChunks * chunk);
+        var partials = new double[workers][];
+        var lanes = new Vector512<T>[workers][];
+        ColumnPieces.Run(vectors * width, piece, workers, (w, from, to) =>
         {
-            partials[0] = Range((T*)origin, rows, rowStride, 0, vectors * width, chunkVectors * width);
-        }
-        else
-        {
-            Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-            {
-                var from = vectors * w / workers * width;
-                var to = vectors * (w + 1) / workers * width;
-                partials[w] = Range((T*)origin, rows, rowStride, from, to, chunkVectors * width);
-            });
-        }
+            partials[w] ??= new double[rows * rows];
+            lanes[w] ??= new Vector512<T>[rows * rows];
+            Range((T*)origin, rows, rowStride, from, to, chunk, partials[w], lanes[w]);
+        });
 
-        var gram = partials[0];
+        var gram = partials[0] ?? new double[rows * rows];
         for (var w = 1; w < workers; w++)
         {
+            if (partials[w] is not { } part)
+                continue;
             for (var k = 0; k < gram.Length; k++)
-                gram[k] += partials[w][k];
+                gram[k] += part[k];
         }
         Tail(g, rows, rowStride, vectors * width, columns, gram);
         for (var i = 0; i < rows; i++)
@@ -78,18 +74,20 @@ internal static unsafe class CpuGram
     /// </summary>
     private const long MinimumVectorsPerWorker = 1 << 12;
 
+    /// <summary>Chunks per piece handed to a worker at most (see <see cref="ColumnPieces"/>): 1 MiB of G, a few hundred microseconds of work.</summary>
+    private const long PieceChunks = 4;
+
     /// <summary>
-    /// The upper triangle of the Gram of columns [<paramref name="from"/>, <paramref name="to"/>), chunk by
-    /// chunk. Each pair's partial sums stay in one vector of lanes (<c>acc</c>, pair (i, j) at i·T + j),
+    /// The upper triangle of the Gram of columns [<paramref name="from"/>, <paramref name="to"/>) added into
+    /// <paramref name="gram"/>, chunk by chunk. Each pair's partial sums stay in one vector of lanes (<c>acc</c>, pair (i, j) at i·T + j),
     /// loaded into registers and stored back once per chunk and tile, and are added into the double
-    /// result whenever each lane holds <see cref="FlushVectors"/> products.
+    /// result whenever each lane holds <see cref="FlushVectors"/> products and at the end (<paramref name="lanes"/>
+    /// is all zero again on return).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static double[] Range<T>(T* g, int rows, long rowStride, long from, long to, long chunk)
+    private static void Range<T>(T* g, int rows, long rowStride, long from, long to, long chunk, double[] gram, Vector512<T>[] lanes)
         where T : unmanaged
     {
-        var gram = new double[rows * rows];
-        var lanes = new Vector512<T>[rows * rows];
         var flushEvery = Math.Max(1, FlushVectors / (chunk / Lanes.Width<T>()));
         var chunks = 0;
         fixed (double* m = gram)
@@ -106,7 +104,6 @@ internal static unsafe class CpuGram
             }
             Flush(acc, m, rows);
         }
-        return gram;
     }
 
     /// <summary>
