@@ -90,7 +90,6 @@ internal static unsafe class CpuGram
     {
         var flushEvery = Math.Max(1, FlushVectors / (chunk / Lanes.Width<T>()));
         var chunks = 0;
-        fixed (double* m = gram)
         fixed (Vector512<T>* acc = lanes)
         {
             for (var start = from; start < to; start += chunk)
@@ -98,12 +97,12 @@ internal static unsafe class CpuGram
                 Chunk(g + start, rows, rowStride, Math.Min(chunk, to - start) / Lanes.Width<T>(), acc);
                 if (++chunks == flushEvery)
                 {
-                    Flush(acc, m, rows);
+                    Flush(lanes, gram, rows);
                     chunks = 0;
                 }
             }
-            Flush(acc, m, rows);
         }
+        Flush(lanes, gram, rows);
     }
 
     /// <summary>
@@ -113,16 +112,20 @@ internal static unsafe class CpuGram
     /// </summary>
     private const long FlushVectors = 1 << 12;
 
-    /// <summary>Adds every upper-triangle pair's lane sum into <paramref name="m"/> in double and clears it.</summary>
-    private static void Flush<T>(Vector512<T>* acc, double* m, int rows)
+    /// <summary>
+    /// Adds every upper-triangle pair's lane sum into <paramref name="gram"/> in double and clears it.
+    /// Indexed through the arrays, not the pinned pointers: this runs once per few thousand products, and
+    /// the bounds checks catch an index past the T×T block.
+    /// </summary>
+    private static void Flush<T>(Vector512<T>[] lanes, double[] gram, int rows)
         where T : unmanaged
     {
         for (var i = 0; i < rows; i++)
         {
             for (var j = i; j < rows; j++)
             {
-                m[(i * rows) + j] += Lanes.SumToDouble(acc[(i * rows) + j]);
-                acc[(i * rows) + j] = default;
+                gram[(i * rows) + j] += Lanes.SumToDouble(lanes[(i * rows) + j]);
+                lanes[(i * rows) + j] = default;
             }
         }
     }
