@@ -103,21 +103,13 @@ internal static class GradientMatrix
     /// <summary>The Gram of a reduced-precision matrix (<see cref="UsesBlockConversion"/>) in float32 blocks, added in double.</summary>
     private static double[] BlockGram(Tensor g)
     {
-        using var scope = NewDisposeScope();
-        var rows = g.shape[0];
-        var columns = g.shape[1];
-        var block = ConversionColumns(rows, columns);
-        var buffer = torch.empty(rows, block, dtype: ScalarType.Float32);
-        var gram = new double[rows * rows];
-        for (var start = 0L; start < columns; start += block)
+        var gram = new double[g.shape[0] * g.shape[0]];
+        ForEachConvertedBlock(g, (block, _, _) =>
         {
-            var n = Math.Min(block, columns - start);
-            var view = n == block ? buffer : buffer.narrow(1, 0, n);
-            view.copy_(g.narrow(1, start, n));
-            var part = CpuGramOf(view);
+            var part = CpuGramOf(block);
             for (var k = 0; k < gram.Length; k++)
                 gram[k] += part[k];
-        }
+        });
         return gram;
     }
 
@@ -125,19 +117,33 @@ internal static class GradientMatrix
     private static void BlockCombine(Tensor g, double[] weights, Tensor destination)
     {
         using var scope = NewDisposeScope();
+        var output = torch.empty(ConversionColumns(g.shape[0], g.shape[1]), dtype: ScalarType.Float32);
+        ForEachConvertedBlock(g, (block, start, n) =>
+        {
+            var result = n == output.shape[0] ? output : output.narrow(0, 0, n);
+            CpuCombineInto(block, weights, result);
+            destination.narrow(0, start, n).copy_(result);
+        });
+    }
+
+    /// <summary>
+    /// Converts <paramref name="g"/> to float32 one block of columns at a time into one reused buffer and
+    /// calls <paramref name="body"/>(block, first column, columns) for each: the one read of G either pass makes.
+    /// </summary>
+    private static void ForEachConvertedBlock(Tensor g, Action<Tensor, long, long> body)
+    {
+        using var scope = NewDisposeScope();
         var rows = g.shape[0];
         var columns = g.shape[1];
-        var block = ConversionColumns(rows, columns);
-        var buffer = torch.empty(rows, block, dtype: ScalarType.Float32);
-        var output = torch.empty(block, dtype: ScalarType.Float32);
-        for (var start = 0L; start < columns; start += block)
+        var width = ConversionColumns(rows, columns);
+        var buffer = torch.empty(rows, width, dtype: ScalarType.Float32);
+        for (var start = 0L; start < columns; start += width)
         {
-            var n = Math.Min(block, columns - start);
-            var view = n == block ? buffer : buffer.narrow(1, 0, n);
-            var result = n == block ? output : output.narrow(0, 0, n);
-            view.copy_(g.narrow(1, start, n));
-            CpuCombineInto(view, weights, result);
-            destination.narrow(0, start, n).copy_(result);
+            var n = Math.Min(width, columns - start);
+            using var inner = NewDisposeScope();
+            var block = n == width ? buffer : buffer.narrow(1, 0, n);
+            block.copy_(g.narrow(1, start, n));
+            body(block, start, n);
         }
     }
 
