@@ -22,7 +22,14 @@ internal static class MinimumNormPoint
     private const int IterationsPerPoint = 50;
 
     /// <summary>Weights w on the simplex minimising wᵀ·K·w.</summary>
-    public static double[] Solve(double[,] gram)
+    public static double[] Solve(double[,] gram) => Solve(gram, onStep: null);
+
+    /// <summary>
+    /// <see cref="Solve(double[,])"/>, reporting every step of the algorithm to <paramref name="onStep"/>
+    /// (a seam for tests: the corral's members and a copy of the weights after the start, after each
+    /// minor step that drops points and after each affine point accepted inside its simplex).
+    /// </summary>
+    internal static double[] Solve(double[,] gram, Action<int[], double[]>? onStep)
     {
         var n = gram.GetLength(0);
         var weights = new double[n];
@@ -50,6 +57,7 @@ internal static class MinimumNormPoint
 
         var corral = new WolfeCorral(k);
         corral.TryAdd(first);
+        Report(onStep, corral, weights);
         var products = new double[n];
         for (var iteration = 0; iteration < IterationsPerPoint * n; iteration++)
         {
@@ -73,7 +81,7 @@ internal static class MinimumNormPoint
             }
             if (normSquared - products[entering] <= RelativeGap * scale || corral.Contains(entering))
                 break;
-            if (!corral.TryAdd(entering) || !MinorCycle(corral, weights, entering))
+            if (!corral.TryAdd(entering) || !MinorCycle(corral, weights, entering, onStep))
                 break;
         }
         return weights;
@@ -84,7 +92,7 @@ internal static class MinimumNormPoint
     /// weight reaches zero, until that point lies inside the corral's simplex. Returns false when
     /// rounding makes no progress possible (the entering point is dropped at once).
     /// </summary>
-    private static bool MinorCycle(WolfeCorral corral, double[] weights, int entering)
+    private static bool MinorCycle(WolfeCorral corral, double[] weights, int entering, Action<int[], double[]>? onStep)
     {
         var members = corral.Members;
         var affine = corral.Affine;
@@ -99,6 +107,7 @@ internal static class MinimumNormPoint
             {
                 for (var a = 0; a < count; a++)
                     weights[members[a]] = affine[a];
+                Report(onStep, corral, weights);
                 return true;
             }
             var theta = 1.0;
@@ -141,8 +150,12 @@ internal static class MinimumNormPoint
             if (theta == 0 && dropped == 1 && droppedEntering)
                 return false;
             Normalize(weights, corral);
+            Report(onStep, corral, weights);
         }
     }
+
+    private static void Report(Action<int[], double[]>? onStep, WolfeCorral corral, double[] weights) =>
+        onStep?.Invoke(corral.Members[..corral.Count], (double[])weights.Clone());
 
     private static void Normalize(double[] weights, WolfeCorral corral)
     {
