@@ -44,8 +44,7 @@ public sealed class GradOps : IGramianWeighting
     /// <summary>Weights of Σᵢ wᵢ·g′ᵢ in the original gradients.</summary>
     public double[] ComputeWeights(Gramian gramian)
     {
-        ArgumentNullException.ThrowIfNull(gramian);
-        var projected = DeconflictedCoefficients(gramian);
+        var projected = DeconflictedCoefficients(gramian); // checks gramian for null first
         var n = gramian.TaskCount;
         var rankTolerance = gramian.RankTolerance;
         var anyNonZero = false;

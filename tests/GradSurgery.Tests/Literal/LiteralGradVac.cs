@@ -4,11 +4,12 @@ using static GradSurgery.Tests.Literal.Vectors;
 namespace GradSurgery.Tests.Literal;
 
 /// <summary>
-/// GradVac's Algorithm 1 in parameter space with the tasks in index order: for each i, for each j ≠ i,
+/// GradVac's Algorithm 1 in parameter space with the tasks in index order, or in the order a seeded
+/// generator shuffles 0…T−1 into for each i (as the library: one shuffle per task i): for each i, for each j ≠ i,
 /// φ = cos(gᵢ′, gⱼ); if φ &lt; φ̂ᵢⱼ then gᵢ′ += ‖gᵢ′‖(φ̂√(1−φ²) − φ√(1−φ̂²))/(‖gⱼ‖√(1−φ̂²))·gⱼ; φ̂ᵢⱼ ← (1−β)φ̂ᵢⱼ + βφ.
 /// The targets persist across calls (the caller keeps <see cref="Targets"/>).
 /// </summary>
-internal sealed class LiteralGradVac(int t, double beta)
+internal sealed class LiteralGradVac(int t, double beta, Random? order = null)
 {
     public double[,] Targets { get; } = new double[t, t];
 
@@ -18,7 +19,11 @@ internal sealed class LiteralGradVac(int t, double beta)
         for (var i = 0; i < g.Length; i++)
         {
             var gi = (double[])g[i].Clone();
-            for (var j = 0; j < g.Length; j++)
+            var others = new int[g.Length];
+            for (var k = 0; k < others.Length; k++)
+                others[k] = k;
+            order?.Shuffle(others);
+            foreach (var j in others)
             {
                 if (j == i || Norm(g[j]) == 0 || Norm(gi) == 0)
                     continue;

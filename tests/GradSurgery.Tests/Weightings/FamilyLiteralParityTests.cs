@@ -70,11 +70,35 @@ public class FamilyLiteralParityTests
 
     [Theory]
     [MemberData(nameof(Cases))]
-    public void GradVac_fixed_order_matches_Algorithm_1_over_several_steps(string name, double[,] gradients)
+    public void GradVac_fixed_order_matches_Algorithm_1_over_several_steps(string name, double[,] gradients) =>
+        AssertGradVacMatchesAlgorithm1(gradients, name, new LiteralGradVac(gradients.GetLength(0), 0.5), new GradVac(order: PCGradTaskOrder.Fixed));
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void GradVac_random_order_matches_Algorithm_1_with_the_same_seeded_shuffles(string name, double[,] gradients)
+    {
+        const int Seed = 20;
+        AssertGradVacMatchesAlgorithm1(gradients, name, new LiteralGradVac(gradients.GetLength(0), 0.5, new Random(Seed)), new GradVac(seed: Seed));
+    }
+
+    [Fact]
+    public void GradVac_random_order_differs_from_index_order_when_the_order_matters()
+    {
+        // Guards the random-order parity test: on these gradients the visiting order changes the update.
+        var gradients = GradientCases.Conflicting(4, 3);
+        var batch = SuiteCases.Scaled(gradients, 2);
+        var fixedOrder = new GradVac(order: PCGradTaskOrder.Fixed);
+        var randomOrder = new GradVac(seed: 20);
+        GramSpace.Update(fixedOrder, gradients);
+        GramSpace.Update(randomOrder, gradients);
+        var a = GramSpace.Update(fixedOrder, batch);
+        var b = GramSpace.Update(randomOrder, batch);
+        Assert.True(a.Zip(b).Max(p => Math.Abs(p.First - p.Second)) > 1e-3 * GramSpace.Scale(batch));
+    }
+
+    private static void AssertGradVacMatchesAlgorithm1(double[,] gradients, string name, LiteralGradVac literal, GradVac gradvac)
     {
         var t = gradients.GetLength(0);
-        var literal = new LiteralGradVac(t, 0.5);
-        var gradvac = new GradVac(order: PCGradTaskOrder.Fixed);
         for (var step = 0; step < 4; step++)
         {
             // A different batch per step: the gradients drift, so the targets matter.
