@@ -87,7 +87,7 @@ public sealed class DbMtl : IGradientAggregator, IDisposable
         var largest = norms.Max();
         var weights = norms.Select(n => n > 0 ? largest / n : 0).ToArray();
         GradientMatrix.Combine(average, weights, destination);
-        return GradientDiagnostics.Unweighted(gramian, destination.norm().to_type(ScalarType.Float64).item<double>());
+        return GradientDiagnostics.Unweighted(gramian, GradientMatrix.UpdateNorm(destination));
     }
 
     /// <summary>The kept average for gradients shaped like <paramref name="accumulated"/> (zeros on the first call).</summary>

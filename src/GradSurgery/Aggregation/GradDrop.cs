@@ -94,7 +94,7 @@ public sealed class GradDrop : IGradientAggregator
             var width = Math.Min(Chunk, p - start);
             destination.narrow(0, start, width).copy_(MaskedSum(accumulated.narrow(1, start, width), buffers.Narrow(width), generator));
         }
-        return GradientDiagnostics.Unweighted(gramian, destination.norm().to_type(ScalarType.Float64).item<double>());
+        return GradientDiagnostics.Unweighted(gramian, GradientMatrix.UpdateNorm(destination));
     }
 
     /// <summary>

@@ -63,6 +63,19 @@ internal static class GradientMatrix
     public static ScalarType AccumulationType(ScalarType dtype) =>
         dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
+    /// <summary>
+    /// ‖<paramref name="update"/>‖ on the host, accumulated in its <see cref="AccumulationType"/>: the norm of
+    /// a float16 update whose every entry is representable can still exceed float16's range (65504).
+    /// Reduced precision costs one float32 copy of the [P] update.
+    /// </summary>
+    public static double UpdateNorm(Tensor update)
+    {
+        using var scope = NewDisposeScope();
+        var accumulation = AccumulationType(update.dtype);
+        var accumulated = update.dtype == accumulation ? update : update.to_type(accumulation);
+        return accumulated.norm().to_type(ScalarType.Float64).item<double>();
+    }
+
     /// <summary><paramref name="gradients"/> itself in float32/float64; a float32 copy (in the current dispose scope) of float16/bfloat16.</summary>
     public static Tensor Accumulated(Tensor gradients)
     {

@@ -124,6 +124,6 @@ public sealed class GroupedAggregator : IGradientAggregator
                     total[i, j] += gramians[k][i, j];
             }
         }
-        return GradientDiagnostics.Unweighted(new Gramian(total, precision), destination.norm().to_type(ScalarType.Float64).item<double>());
+        return GradientDiagnostics.Unweighted(new Gramian(total, precision), GradientMatrix.UpdateNorm(destination));
     }
 }

@@ -83,7 +83,7 @@ public sealed class TrimmedMean : IGradientAggregator
         }
         if (!ReferenceEquals(result, destination))
             destination.copy_(result);
-        return GradientDiagnostics.Unweighted(gramian, result.norm().to_type(ScalarType.Float64).item<double>());
+        return GradientDiagnostics.Unweighted(gramian, GradientMatrix.UpdateNorm(result));
     }
 
     /// <summary>result −= max over tasks + min over tasks, per column, in blocks.</summary>

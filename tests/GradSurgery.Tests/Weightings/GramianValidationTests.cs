@@ -16,6 +16,31 @@ public class GramianValidationTests
     }
 
     [Fact]
+    public void A_single_negative_squared_norm_is_named_as_such()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { -1 } }));
+        Assert.StartsWith("The Gramian has a negative diagonal entry -1 at [0, 0]", e.Message);
+    }
+
+    [Fact]
+    public void A_rank_deficient_block_within_round_off_is_accepted_without_eliminating_past_it()
+    {
+        // After the first pivot the remaining 2×2 block is all within the round-off allowance (4·10⁻¹⁴):
+        // accepted. Eliminating with its pivot 10⁻²⁰ would turn the last entry into −10⁻¹⁰.
+        var gramian = new Gramian(new double[,] { { 1, 0, 0 }, { 0, 1e-20, 1e-15 }, { 0, 1e-15, 1e-20 } });
+        Assert.Equal(1e-15, gramian[1, 2]);
+    }
+
+    [Fact]
+    public void The_eigendecomposition_is_computed_once()
+    {
+        var gramian = new Gramian(new double[,] { { 2, 1 }, { 1, 2 } });
+        Assert.False(gramian.HasEigendecomposition);
+        Assert.Same(gramian.Eigen, gramian.Eigen);
+        Assert.Equal(new[] { 1.0, 3.0 }, gramian.Eigenvalues, new ToleranceComparer(1e-12));
+    }
+
+    [Fact]
     public void An_asymmetric_matrix_is_rejected()
     {
         var e = Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 1, 0.5 }, { -0.5, 1 } }));
@@ -31,6 +56,7 @@ public class GramianValidationTests
         var m = new double[,] { { 1, offDiagonal, -offDiagonal }, { offDiagonal, 1, offDiagonal }, { -offDiagonal, offDiagonal, 1 } };
         var e = Assert.Throws<ArgumentException>(() => new Gramian(m));
         Assert.StartsWith("The Gramian is not positive semi-definite", e.Message);
+        Assert.Equal("values", e.ParamName);
         Assert.Throws<ArgumentException>(() => new Gramian(new double[,] { { 0, 1 }, { 1, 0 } }));
     }
 
