@@ -1,4 +1,5 @@
 using System;
+using GradSurgery.Tests.Literal;
 using GradSurgery.Tests.Weightings;
 using TorchSharp;
 using Xunit;
@@ -23,17 +24,6 @@ public class AggregationContractTests
                 g[t, j] = 1 + (((t * 40) + j + 1) * 1e-9 * (t % 2 == 0 ? 1 : -1));
         }
         return g;
-    }
-
-    private static double[] HostCombine(double[,] g, double[] w)
-    {
-        var result = new double[g.GetLength(1)];
-        for (var j = 0; j < result.Length; j++)
-        {
-            for (var t = 0; t < w.Length; t++)
-                result[j] += w[t] * g[t, j];
-        }
-        return result;
     }
 
     private static void AssertClose(double[] expected, double[] actual, double relative)
@@ -121,7 +111,7 @@ public class AggregationContractTests
         using var scope = NewDisposeScope();
         var host = FineGradients();
         var weights = new[] { 0.75, -1.25, 2.5 };
-        var expected = HostCombine(host, weights);
+        var expected = Vectors.Combine(Vectors.Rows(host), weights);
         var exactGram = Gramian.FromGradients(host);
         var contiguous = torch.tensor(host, dtype: ScalarType.Float64);
         var strided = contiguous.T.contiguous().T;
