@@ -170,12 +170,14 @@ public sealed class GradNorm : ILossWeighting
         {
             // allow_unused and retain_graph always: a native error inside autograd.grad aborts the process.
             var grads = torch.autograd.grad(new List<Tensor> { losses[t] }, inputs, retain_graph: true, allow_unused: true);
-            // Each gradient's norm in its own dtype: one reduction, no temporary of the layer's size.
+            // Each gradient's norm in float32 or float64: one reduction, no temporary of the layer's size
+            // but a float32 copy of a float16/bfloat16 gradient, whose norm can exceed float16's 65504
+            // though every entry is representable.
             var total = torch.zeros(1, dtype: ScalarType.Float64, device: _layer[0].device);
             foreach (var g in grads)
             {
                 if (!g.IsInvalid)
-                    total = total + g.norm().to_type(ScalarType.Float64).square();
+                    total = total + GradientMatrix.Accumulated(g).norm().to_type(ScalarType.Float64).square();
             }
             squares[t] = total.reshape(1);
         }

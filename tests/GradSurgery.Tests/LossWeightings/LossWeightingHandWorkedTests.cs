@@ -257,6 +257,21 @@ public class LossWeightingHandWorkedTests
         Near([Math.Sign(g0 - target0) * 1.0, Math.Sign(8 - target1) * 8.0], gradNorm.Weights.grad!.to_type(ScalarType.Float64).data<double>().ToArray(), 1e-6);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    public void GradNorm_takes_half_precision_layer_gradient_norms_beyond_float16s_range(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        // ∇_W L₀ = 3072 and ∇_W L₁ = 1024 in each of 1024 entries (exact in both dtypes): ‖∇‖ = 3072·32 = 98304
+        // (above float16's 65504) and 32768. First call: rates 1, Ḡ = 65536, so the signs are (+, −).
+        var layer = new TorchSharp.Modules.Parameter(torch.full(1024, 1e-3, dtype: dtype));
+        var gradNorm = new GradNorm(2, [layer]);
+        var losses = new List<Tensor> { (3072 * layer).sum(), (1024 * layer).sum() };
+        gradNorm.Weigh(losses, [3, 1]);
+        Near([98304, -32768], gradNorm.Weights.grad!.to_type(ScalarType.Float64).data<double>().ToArray(), 1e-6);
+    }
+
     [Fact]
     public void GradNorm_renormalises_the_weights_to_sum_T_after_a_step()
     {
