@@ -145,6 +145,29 @@ public class MinimumNormPointTests
     }
 
     [Fact]
+    public void Stops_when_the_entering_point_is_affinely_dependent_on_the_corral()
+    {
+        // p₀ = (1, 1), p₁ = (−1, 1): corral {0} → {0, 1}, affine point (0, 1). p₂ = (5, 1 − ε) = 3p₀ − 2p₁ −
+        // (0, ε) violates optimality by ε (x·p₂ = 1 − ε < ‖x‖² = 1, ε/26 after the scaling by max Kᵢᵢ, far
+        // above the gap tolerance), but it lies ε from the corral's line: its new pivot, ε²/26, is below
+        // WolfeCorral's 1e-12·(1 + K₂₂). It is refused and the search ends at (½, ½, 0), whose squared norm
+        // exceeds the hull's minimum (1 − ε/3, on the segment p₁p₂) by ε/3: refusing a dependent point
+        // costs at most the square root of the pivot tolerance, relatively.
+        const double Epsilon = 1e-7;
+        var points = new[] { new[] { 1.0, 1 }, new[] { -1.0, 1 }, new[] { 5, 1 - Epsilon } };
+        var gram = GramOf(points);
+        var steps = Trace(gram);
+
+        Assert.Equal(new[] { "0", "0,1" }, steps.Select(s => string.Join(",", s.Corral)));
+        var w = MinimumNormPoint.Solve(gram);
+        Assert.Equal(0.5, w[0], 15);
+        Assert.Equal(0.5, w[1], 15);
+        Assert.Equal(0, w[2]);
+        var x = Vectors.Combine(points, w);
+        Assert.InRange(Vectors.Dot(x, x) - (1 - (Epsilon / 3)), 0, Epsilon / 2);
+    }
+
+    [Fact]
     public void One_gradient_or_all_zero_gradients_give_the_first_weight_one()
     {
         Assert.Equal(new[] { 1.0 }, MinimumNormPoint.Solve(new double[,] { { 4 } }));
