@@ -141,10 +141,12 @@ internal static class AlphaFairSystem
     }
 
     /// <summary>
-    /// w ← w + t·Δ with t halved from 1 until w stays positive and f decreases enough (Armijo); false
-    /// when no t does before the step falls below w's resolution (f's round-off then exceeds what is left to gain).
+    /// w ← w + t·Δ with t halved from 1 until w stays positive and f decreases enough (Armijo; inside
+    /// Newton's quadratic region only positivity is asked); false, w unchanged, when no t does before the
+    /// step falls below w's resolution (f's round-off then exceeds what is left to gain) or within
+    /// <see cref="MaxHalvings"/> halvings. Internal for tests (the line search on its own).
     /// </summary>
-    private static bool TakeStep(double[,] a, double alpha, double[] w, double[] step, double decrement, double[] trial)
+    internal static bool TakeStep(double[,] a, double alpha, double[] w, double[] step, double decrement, double[] trial)
     {
         var full = Math.Sqrt(decrement) < QuadraticRegion;
         var current = full ? 0 : Objective(a, alpha, w);
@@ -172,8 +174,8 @@ internal static class AlphaFairSystem
         return false;
     }
 
-    /// <summary>f(w) = ½wᵀAw − Σ h(wᵢ), h(w) = log w for α = 1 and w^(1−1/α)/(1−1/α) otherwise.</summary>
-    private static double Objective(double[,] a, double alpha, double[] w)
+    /// <summary>f(w) = ½wᵀAw − Σ h(wᵢ), h(w) = log w for α = 1 and w^(1−1/α)/(1−1/α) otherwise (internal for tests).</summary>
+    internal static double Objective(double[,] a, double alpha, double[] w)
     {
         var n = w.Length;
         var value = 0.0;

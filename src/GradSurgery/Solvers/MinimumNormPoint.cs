@@ -18,7 +18,12 @@ internal static class MinimumNormPoint
     /// </summary>
     private const double RelativeGap = 1e-14;
 
-    /// <summary>Major iterations allowed per point; Wolfe's algorithm needs far fewer, this only guards against cycling on degenerate rounding.</summary>
+    /// <summary>
+    /// Major iterations allowed per point. Wolfe's algorithm needs far fewer; the cap is what ends the search
+    /// should rounding ever hand the entering point a non-positive affine weight (in exact arithmetic a point
+    /// that violates optimality always gets a positive one, Wolfe 1976): it would then leave at once and
+    /// be chosen again, each time without changing the weights.
+    /// </summary>
     private const int IterationsPerPoint = 50;
 
     /// <summary>Weights w on the simplex minimising wᵀ·K·w.</summary>
@@ -45,15 +50,14 @@ internal static class MinimumNormPoint
         if (n == 1 || scale <= 0)
             return weights;
 
-        // Work on K / max Kᵢᵢ so that every tolerance below is relative: scaling all gradients
-        // by s changes nothing but the scale.
+        // Work on K / max Kᵢᵢ (max Kᵢᵢ = 1) so that every tolerance below is relative: scaling all
+        // gradients by s changes nothing but the scale.
         var k = new double[n, n];
         for (var i = 0; i < n; i++)
         {
             for (var j = 0; j < n; j++)
                 k[i, j] = gram[i, j] / scale;
         }
-        scale = 1;
 
         var corral = new WolfeCorral(k);
         corral.TryAdd(first);
@@ -79,20 +83,21 @@ internal static class MinimumNormPoint
                 if (products[i] < products[entering])
                     entering = i;
             }
-            if (normSquared - products[entering] <= RelativeGap * scale || corral.Contains(entering))
+            // A member of the corral cannot enter: it is affinely dependent on the corral (its new pivot is
+            // 0), so TryAdd refuses it, as it refuses a point dependent to within its pivot tolerance.
+            if (normSquared - products[entering] <= RelativeGap || !corral.TryAdd(entering))
                 break;
-            if (!corral.TryAdd(entering) || !MinorCycle(corral, weights, entering, onStep))
-                break;
+            MinorCycle(corral, weights, onStep);
         }
         return weights;
     }
 
     /// <summary>
     /// Moves the weights towards the affine minimum-norm point of the corral, dropping points whose
-    /// weight reaches zero, until that point lies inside the corral's simplex. Returns false when
-    /// rounding makes no progress possible (the entering point is dropped at once).
+    /// weight reaches zero, until that point lies inside the corral's simplex (at the latest when one
+    /// point is left).
     /// </summary>
-    private static bool MinorCycle(WolfeCorral corral, double[] weights, int entering, Action<int[], double[]>? onStep)
+    private static void MinorCycle(WolfeCorral corral, double[] weights, Action<int[], double[]>? onStep)
     {
         var members = corral.Members;
         var affine = corral.Affine;
@@ -108,7 +113,7 @@ internal static class MinimumNormPoint
                 for (var a = 0; a < count; a++)
                     weights[members[a]] = affine[a];
                 Report(onStep, corral, weights);
-                return true;
+                return;
             }
             var theta = 1.0;
             for (var a = 0; a < count; a++)
@@ -125,44 +130,30 @@ internal static class MinimumNormPoint
                 if (weights[c] < weights[members[smallest]])
                     smallest = a;
             }
-            var dropped = 0;
-            var droppedEntering = false;
+            var dropped = false;
             for (var a = count - 1; a >= 0; a--)
             {
                 var c = members[a];
                 if (weights[c] <= 0)
                 {
                     weights[c] = 0;
-                    dropped++;
-                    droppedEntering |= c == entering;
+                    dropped = true;
                     corral.RemoveAt(a);
                 }
             }
-            if (dropped == 0)
+            if (!dropped)
             {
                 // Rounding left every weight a hair above zero: drop the smallest, as θ intended.
-                var c = members[smallest];
-                weights[c] = 0;
+                weights[members[smallest]] = 0;
                 corral.RemoveAt(smallest);
-                dropped = 1;
-                droppedEntering = c == entering;
             }
-            if (theta == 0 && dropped == 1 && droppedEntering)
-                return false;
-            Normalize(weights, corral);
+            // The weights are a convex combination of two points of the simplex, less what rounding left
+            // at or below 0: they sum to 1 to rounding and are not renormalised (the accepted weights are
+            // always an affine solution, normalised by WolfeCorral.SolveAffine).
             Report(onStep, corral, weights);
         }
     }
 
     private static void Report(Action<int[], double[]>? onStep, WolfeCorral corral, double[] weights) =>
         onStep?.Invoke(corral.Members[..corral.Count], (double[])weights.Clone());
-
-    private static void Normalize(double[] weights, WolfeCorral corral)
-    {
-        var sum = 0.0;
-        for (var a = 0; a < corral.Count; a++)
-            sum += weights[corral.Members[a]];
-        for (var a = 0; a < corral.Count; a++)
-            weights[corral.Members[a]] /= sum;
-    }
 }

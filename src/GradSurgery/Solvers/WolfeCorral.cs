@@ -44,18 +44,10 @@ internal sealed class WolfeCorral
     /// <summary>After <see cref="SolveAffine"/>: the affine coefficients, by corral position.</summary>
     public double[] Affine { get; }
 
-    /// <summary>Whether <paramref name="point"/> is in the corral.</summary>
-    public bool Contains(int point)
-    {
-        for (var a = 0; a < Count; a++)
-        {
-            if (Members[a] == point)
-                return true;
-        }
-        return false;
-    }
-
-    /// <summary>Adds <paramref name="point"/>; false (corral unchanged) when it is affinely dependent on the corral.</summary>
+    /// <summary>
+    /// Adds <paramref name="point"/>; false (corral unchanged) when it is affinely dependent on the corral,
+    /// a member included (its new pivot is 0 to rounding).
+    /// </summary>
     public bool TryAdd(int point)
     {
         var m = Count;
@@ -92,6 +84,8 @@ internal sealed class WolfeCorral
                 _r[i, j] = _r[i, j + 1];
         }
         // Columns position..m−2 now have one entry below the diagonal: rotate rows j, j+1 to clear it.
+        // Nothing below the diagonal is read otherwise, and the stale last column is rewritten by the
+        // next TryAdd before it is read, so neither is cleared.
         for (var j = position; j < m - 1; j++)
         {
             var a = _r[j, j];
@@ -107,8 +101,6 @@ internal sealed class WolfeCorral
                 _r[j + 1, col] = (c * bottom) - (s * top);
             }
         }
-        for (var i = 0; i < m; i++)
-            _r[i, m - 1] = 0;
         Count = m - 1;
     }
 

@@ -59,6 +59,46 @@ public class WolfeCorralTests
         Assert.Equal(2, corral.Count);
     }
 
+    [Fact]
+    public void Refuses_a_member_of_the_corral()
+    {
+        // MinimumNormPoint relies on this to stop when the most violating point is already in the corral,
+        // also after removals (the factor is then rotated, not refactored).
+        var k = RandomGram(new Random(4), 5, 8);
+        var corral = new WolfeCorral(k);
+        foreach (var point in new[] { 0, 1, 2, 3 })
+            Assert.True(corral.TryAdd(point));
+        corral.RemoveAt(1);
+        foreach (var member in new[] { 0, 2, 3 })
+            Assert.False(corral.TryAdd(member));
+        Assert.Equal(new[] { 0, 2, 3 }, corral.Members.Take(corral.Count));
+        Assert.True(corral.TryAdd(1));
+    }
+
+    [Theory]
+    [InlineData(5e-6, false)]
+    [InlineData(1e-5, true)]
+    public void Refuses_a_point_whose_pivot_is_below_1e_12_of_its_diagonal(double epsilon, bool accepted)
+    {
+        // p0 = (1, 1), p1 = (−1, 1), p2 = (5, 1 − ε) = 3p0 − 2p1 − (0, ε), scaled by max Kᵢᵢ = 26 + O(ε):
+        // p2's new pivot ρ² is the squared distance of (1, p2) from the span of (1, p0) and (1, p1),
+        // ε²/27 (0.93e-12 and 3.7e-12 here), against 1e-12 times its diagonal 1 + K₂₂ ≈ 2.
+        var points = new[] { new[] { 1.0, 1 }, new[] { -1.0, 1 }, new[] { 5, 1 - epsilon } };
+        var scale = 25 + ((1 - epsilon) * (1 - epsilon));
+        var k = new double[3, 3];
+        for (var i = 0; i < 3; i++)
+        {
+            for (var j = 0; j < 3; j++)
+                k[i, j] = ((points[i][0] * points[j][0]) + (points[i][1] * points[j][1])) / scale;
+        }
+        var corral = new WolfeCorral(k);
+        Assert.True(corral.TryAdd(0));
+        Assert.True(corral.TryAdd(1));
+
+        Assert.Equal(accepted, corral.TryAdd(2));
+        Assert.Equal(accepted ? 3 : 2, corral.Count);
+    }
+
     private static double[,] RandomGram(Random random, int n, int dimension)
     {
         var g = Matrix<double>.Build.Dense(n, dimension, (_, _) => random.NextDouble() - 0.5);
