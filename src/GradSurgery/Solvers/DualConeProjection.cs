@@ -75,7 +75,14 @@ internal static class DualConeProjection
     /// <summary>The weights u + v of the projection of Σᵢ uᵢ·gᵢ onto the dual cone of the gradients.</summary>
     /// <param name="m">The T×T Gram matrix.</param>
     /// <param name="u">The weights of the vector to project.</param>
-    public static double[] Solve(double[,] m, double[] u)
+    public static double[] Solve(double[,] m, double[] u) => Solve(m, u, onStep: null);
+
+    /// <summary>
+    /// <see cref="Solve(double[,], double[])"/>, reporting every step to <paramref name="onStep"/> (a seam for
+    /// tests: a copy of the free set and of v after each inner step that binds tasks and after each
+    /// free-set minimiser accepted).
+    /// </summary>
+    internal static double[] Solve(double[,] m, double[] u, Action<bool[], double[]>? onStep)
     {
         var n = u.Length;
         var scale = 0.0;
@@ -119,6 +126,7 @@ internal static class DualConeProjection
                 if (blocking < 0)
                 {
                     Array.Copy(s, v, n);
+                    onStep?.Invoke((bool[])free.Clone(), (double[])v.Clone());
                     break;
                 }
                 // Step towards s until the first free weight reaches 0; it (and any that rounding
@@ -134,6 +142,7 @@ internal static class DualConeProjection
                         free[i] = false;
                     }
                 }
+                onStep?.Invoke((bool[])free.Clone(), (double[])v.Clone());
             }
         }
         for (var i = 0; i < n; i++)

@@ -93,6 +93,68 @@ public class DualConeProjectionTests
         }
     }
 
+    public static IEnumerable<object[]> TraceCases()
+    {
+        foreach (var row in Cases())
+        {
+            if (!((string)row[0]).StartsWith("nearly dependent", StringComparison.Ordinal))
+                yield return row;
+        }
+        // g₂ ⊥ g₁ with g₃ conflicting: projecting g₁ frees g₃ only; g₂'s slope stays exactly 0, which must
+        // not let it enter.
+        yield return new object[] { "orthogonal task", new double[,] { { 1, 0, 0 }, { 0, 1, 0 }, { -1, 0, 1 } } };
+    }
+
+    [Theory]
+    [MemberData(nameof(TraceCases))]
+    public void Every_step_matches_Lawson_and_Hansons_algorithm_run_on_the_gradients(string name, double[,] gradients)
+    {
+        var g = Rows(gradients);
+        var m = Gramian.FromGradients(gradients).ToArray();
+        foreach (var u in Targets(g.Length))
+        {
+            var expected = LiteralLawsonHanson.Trace(g, u);
+            var actual = new List<(int[] Free, double[] V)>();
+            DualConeProjection.Solve(m, u, (free, v) => actual.Add(([.. Enumerable.Range(0, free.Length).Where(i => free[i])], v)));
+
+            var context = $"{name}, u = [{string.Join(", ", u)}]";
+            Assert.True(expected.Select(e => string.Join(",", e.Free)).SequenceEqual(actual.Select(a => string.Join(",", a.Free))),
+                $"{context}: free sets {string.Join(" | ", actual.Select(a => string.Join(",", a.Free)))}, expected {string.Join(" | ", expected.Select(e => string.Join(",", e.Free)))}");
+            for (var s = 0; s < expected.Count; s++)
+            {
+                for (var i = 0; i < g.Length; i++)
+                    Assert.True(Math.Abs(actual[s].V[i] - expected[s].V[i]) <= 1e-9 * (1 + Math.Abs(expected[s].V[i])), $"{context}, step {s}: v[{i}] = {actual[s].V[i]:R}, expected {expected[s].V[i]:R}");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_trace_cases_bind_tasks_in_the_inner_loop()
+    {
+        // Guards the step-by-step test against becoming vacuous: some case must take an inner step that
+        // binds a free task (a free set that shrinks from one step to the next).
+        var shrinking = 0;
+        foreach (var row in TraceCases())
+        {
+            var g = Rows((double[,])row[1]);
+            foreach (var u in Targets(g.Length))
+            {
+                var steps = LiteralLawsonHanson.Trace(g, u);
+                shrinking += Enumerable.Range(1, Math.Max(steps.Count - 1, 0)).Count(s => steps[s - 1].Free.Except(steps[s].Free).Any());
+            }
+        }
+        Assert.True(shrinking > 0, "no inner step binds a task");
+    }
+
+    [Fact]
+    public void Of_identical_conflicting_gradients_the_first_is_moved()
+    {
+        // g₁ = (1, 0), g₂ = g₃ = (−3, 1): projecting g₁ moves along g₂ (the first of equally steepest)
+        // until (1, 0) + v·(−3, 1) is orthogonal to it: −3 + 10v = 0, v = 0.3.
+        var m = Gramian.FromGradients(new double[,] { { 1, 0 }, { -3, 1 }, { -3, 1 } }).ToArray();
+        Assert.Equal(new[] { 1, 0.3, 0 }, DualConeProjection.Solve(m, [1, 0, 0]), new ToleranceComparer(1e-15));
+    }
+
     [Fact]
     public void Scaling_the_gradients_does_not_change_the_weights()
     {
