@@ -24,9 +24,9 @@ public class DualConeProjectionTests
         yield return new object[] { "opposite pair", new double[,] { { 1, 2, 0 }, { -1, -2, 0 } } };
         yield return new object[] { "zero row", new double[,] { { 1, -2, 0 }, { 0, 0, 0 }, { -1, 1, 1 } } };
         yield return new object[] { "identical conflicting rows", new double[,] { { 1, 0 }, { -3, 1 }, { -3, 1 } } };
-        // g₃ = g₁ + g₂ + δ·e₃ and g₄ conflicting with all three: projecting g₄ frees g₁, g₂ and g₃ (g₂'s slope
-        // is −δ·d₃ once the other two are free). At δ = 1e-7 the free set's Cholesky pivot (~δ²) is below its
-        // 1e-12 tolerance and the pseudo-inverse solves it; at 1e-5 Cholesky still does.
+        // g₃ = g₁ + g₂ + δ·e₃ and g₄ conflicting with all three: projecting g₄ frees g₁, g₂ and g₃ (the last
+        // to enter has a slope of order δ). At δ = 1e-7 the free set's Cholesky pivot (~δ²) is below its
+        // 1e-12 tolerance and the pseudo-inverse solves it (checked); at 1e-5 Cholesky still does.
         foreach (var delta in new[] { 1e-5, 1e-7 })
             yield return new object[] { $"nearly dependent free set δ={delta}", new double[,] { { 1, 0, 0, 0 }, { 0, 1, 0, 0 }, { 1, 1, delta, 0 }, { -1, -1, 1, 1 } } };
     }
