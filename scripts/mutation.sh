@@ -27,7 +27,7 @@ case "${1:-}" in
   solvers)
     part=(-m "**/Solvers/**/*.cs" --test-case-filter "$tests.Solvers|$tests.Weightings") ;;
   lossweightings)
-    part=(-m "**/LossWeightings/**/*.cs" --test-case-filter "$tests.LossWeightings.LossWeightingHandWorkedTests|$tests.LossWeightings.LossWeightingStateTests|$tests.LossWeightings.LossWeightingValidationTests|$tests.LossWeightings.LossWeightingBehaviourTests") ;;
+    part=(-m "**/LossWeightings/**/*.cs" --test-case-filter "$tests.LossWeightings.LossWeightingHandWorkedTests|$tests.LossWeightings.LossWeightingStateTests|$tests.LossWeightings.LossWeightingValidationTests|$tests.LossWeightings.LossWeightingBehaviourTests|$tests.LossWeightings.LossWeightingContractTests") ;;
 esac
 if [ ${#part[@]} -gt 0 ]; then shift; fi
 cd "$root/tests/GradSurgery.Tests"
