@@ -177,7 +177,10 @@ public sealed class GradNorm : ILossWeighting
             foreach (var g in grads)
             {
                 if (!g.IsInvalid)
-                    total = total + GradientMatrix.Accumulated(g).norm().to_type(ScalarType.Float64).square();
+                {
+                    var accumulated = g.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? g.to_type(ScalarType.Float32) : g;
+                    total = total + accumulated.norm().to_type(ScalarType.Float64).square();
+                }
             }
             squares[t] = total.reshape(1);
         }
