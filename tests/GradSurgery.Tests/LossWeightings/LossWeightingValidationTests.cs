@@ -97,11 +97,11 @@ public class LossWeightingValidationTests
     }
 
     [Theory]
-    [InlineData("GLS", 0.0, "GLS needs every loss > 0")]
-    [InlineData("log", -1.0, "log(L + ε) needs every loss > -1E-08")]
-    [InlineData("STCH", -1.0, "STCH needs every loss > -1E-20")]
-    [InlineData("FAMO", -1.0, "FAMO needs every loss > -1E-08")]
-    [InlineData("GradNorm", 0.0, "GradNorm needs every loss > 0")]
+    [InlineData("GLS", 0.0, "GLS needs every loss > 0 (the geometric mean of a zero or negative loss has no gradient)")]
+    [InlineData("log", -1.0, "log(L + ε) needs every loss > -1E-08 (the logarithm needs L + ε > 0)")]
+    [InlineData("STCH", -1.0, "STCH needs every loss > -1E-20 (its logarithms need L + 1e-20 > 0)")]
+    [InlineData("FAMO", -1.0, "FAMO needs every loss > -1E-08 (its logarithms need L + 1e-8 > 0)")]
+    [InlineData("GradNorm", 0.0, "GradNorm needs every loss > 0 (the first losses are the reference of the training rates)")]
     public void Losses_outside_a_method_domain_are_rejected(string name, double bad, string message)
     {
         using var scope = NewDisposeScope();
