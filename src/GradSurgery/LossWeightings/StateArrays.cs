@@ -31,11 +31,17 @@ internal static class StateArrays
         return values.Length == length ? values : throw new ArgumentException($"{method}'s \"{key}\" must hold {length} values or none; got {values.Length}.", nameof(state));
     }
 
+    /// <summary>
+    /// 2⁶³, the double that long.MaxValue rounds to: every whole double below it fits in a long, 2⁶³ itself
+    /// does not (a comparison with long.MaxValue would convert it to 2⁶³ and let it through).
+    /// </summary>
+    private const double LongLimit = 9223372036854775808.0;
+
     /// <summary>A non-negative whole number saved as a one-element array.</summary>
     public static long ReadCount(IReadOnlyDictionary<string, double[]> state, string key, string method)
     {
         var value = Read(state, key, 1, method)[0];
-        return value >= 0 && value == Math.Floor(value) && value <= long.MaxValue
+        return value >= 0 && value == Math.Floor(value) && value < LongLimit
             ? (long)value
             : throw new ArgumentException($"{method}'s \"{key}\" must be a whole number ≥ 0; got {value}.", nameof(state));
     }

@@ -18,6 +18,17 @@ public class LossWeightingContractTests
     private static Parameter Layer() => LossWeightingFactories.Layer();
 
     [Fact]
+    public void One_task_is_a_valid_count_and_trainable_scales_live_on_the_given_device()
+    {
+        Assert.Equal(1, new UncertaintyWeighting(1).TaskCount);
+        Assert.Equal(1, new Dwa(1).TaskCount);
+        Assert.Equal(DeviceType.META, new UncertaintyWeighting(2, device: torch.META).Parameters[0].device_type);
+        Assert.Equal(DeviceType.CPU, new ImtlL(2).Parameters[0].device_type);
+        Assert.Null(new Stch(2).Nadir);
+        Assert.Equal("layer", Assert.Throws<ArgumentNullException>(() => new GradNorm(2, null!)).ParamName);
+    }
+
+    [Fact]
     public void Weighted_losses_need_one_term_and_one_weight_per_task()
     {
         using var scope = NewDisposeScope();
@@ -96,6 +107,9 @@ public class LossWeightingContractTests
         var count = Assert.Throws<ArgumentException>(() => StateArrays.ReadCount(new Dictionary<string, double[]> { ["k"] = [1.5] }, "k", "M"));
         Assert.StartsWith("M's \"k\" must be a whole number ≥ 0; got 1.5.", count.Message, StringComparison.Ordinal);
         Assert.Equal(3, StateArrays.ReadCount(new Dictionary<string, double[]> { ["k"] = [3] }, "k", "M"));
+        // 2⁶³ = (double)long.MaxValue does not fit in a long; the largest double below it does.
+        Assert.Throws<ArgumentException>(() => StateArrays.ReadCount(new Dictionary<string, double[]> { ["k"] = [9223372036854775808.0] }, "k", "M"));
+        Assert.Equal(9223372036854774784L, StateArrays.ReadCount(new Dictionary<string, double[]> { ["k"] = [9223372036854774784.0] }, "k", "M"));
 
         static ArgumentException Read(double[] values) =>
             Assert.Throws<ArgumentException>(() => StateArrays.Read(new Dictionary<string, double[]> { ["k"] = values }, "k", 2, "M"));
