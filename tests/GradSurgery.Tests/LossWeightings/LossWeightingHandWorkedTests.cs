@@ -273,6 +273,20 @@ public class LossWeightingHandWorkedTests
     }
 
     [Fact]
+    public void GradNorm_takes_float64_layer_gradient_norms_in_float64()
+    {
+        using var scope = NewDisposeScope();
+        // ‖∇L₀‖ = 1 + 2⁻³⁰ and ‖∇L₁‖ = 1: equal in float32, so only norms taken in float64 order them.
+        // First call: rates 1, Ḡ = 1 + 2⁻³¹, so the gradient is (+‖∇L₀‖, −‖∇L₁‖) = (1, −1) in float32
+        // weights; norms rounded to float32 would give G₀ = G₁ = Ḡ and a zero gradient.
+        var layer = new TorchSharp.Modules.Parameter(torch.ones(1, dtype: ScalarType.Float64));
+        var gradNorm = new GradNorm(2, [layer]);
+        var losses = new List<Tensor> { ((1 + Math.Pow(2, -30)) * layer).sum(), layer.sum() };
+        gradNorm.Weigh(losses, [1, 1]);
+        Near([1, -1], gradNorm.Weights.grad!.to_type(ScalarType.Float64).data<double>().ToArray());
+    }
+
+    [Fact]
     public void GradNorm_renormalises_the_weights_to_sum_T_after_a_step()
     {
         var layer = new TorchSharp.Modules.Parameter(torch.ones(2));
