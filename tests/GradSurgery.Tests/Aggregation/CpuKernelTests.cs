@@ -96,6 +96,20 @@ public class CpuKernelTests
     }
 
     [KernelTheory]
+    // Past the 24 MiB prefetch threshold (T > 4): every chunk's tiles prefetch the next chunk, whose last
+    // one is short (a ragged piece end), and the column tail follows.
+    [InlineData(5, 1_300_007, ScalarType.Float32)]
+    [InlineData(16, 400_009, ScalarType.Float32)]
+    [InlineData(6, 550_003, ScalarType.Float64)]
+    public void The_gram_kernel_that_prefetches_the_next_chunk_equals_the_host_gram(int t, long p, ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var g = randn(t, p, dtype: dtype, generator: new Generator((ulong)(t + p)));
+        Assert.True(t * p * g.ElementSize >= 24L << 20);
+        AssertGram(g, GradientMatrix.CpuGramOf(g));
+    }
+
+    [KernelTheory]
     [InlineData(ScalarType.Float32)]
     [InlineData(ScalarType.Float64)]
     public void Rows_of_a_wider_matrix_and_rows_at_an_offset_are_read_in_place(ScalarType dtype)
