@@ -47,13 +47,16 @@ internal unsafe struct NextChunkPrefetch<T>
     /// <summary>The row (counted from the last) and the element offset in it that the next prefetch reads.</summary>
     public readonly (int RowsLeft, long Offset) Position => (_rowsLeft, _offset);
 
+    /// <summary>The address the next prefetch reads.</summary>
+    public readonly T* Next => _row + _offset;
+
     /// <summary>Prefetches the next few lines, row after row, until the chunk is done.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Step()
     {
         for (var k = 0; k < _linesPerStep && _rowsLeft > 0; k++)
         {
-            Sse.Prefetch2(_row + _offset);
+            Sse.Prefetch2(Next);
             _offset += Lanes.Width<T>();
             if (_offset == _rowEnd)
             {

@@ -17,15 +17,18 @@ public unsafe class NextChunkPrefetchTests
         // 3 rows of 5 vectors, 2 lines per step: 15 lines in 8 steps.
         var cursor = new NextChunkPrefetch<float>(g, 1000, 3, 5, 2);
         Assert.Equal((3, 0L), cursor.Position);
+        Assert.True(cursor.Next == g);
         cursor.Step();
         Assert.Equal((3, 32L), cursor.Position);
         cursor.Step();
         cursor.Step();
         // Six lines: the first row's five and the second row's first.
         Assert.Equal((2, 16L), cursor.Position);
+        Assert.True(cursor.Next == g + 1000 + 16, "the second row starts one row stride on");
         for (var k = 0; k < 4; k++)
             cursor.Step();
         Assert.Equal((1, 64L), cursor.Position);
+        Assert.True(cursor.Next == g + 2000 + 64);
         Assert.False(cursor.IsDone);
         cursor.Step();
         Assert.True(cursor.IsDone);
