@@ -10,6 +10,12 @@ namespace GradSurgery;
 /// output vectors is accumulated in registers over the T rows and written once, so no partial sum
 /// travels through memory. The columns are split into one contiguous range per worker.
 /// </summary>
+/// <remarks>
+/// Past the last-level cache (<see cref="Lanes.PastCacheBytes"/>) the output is written with streaming
+/// stores, since reading G evicts it anyway. Measured paired against plain stores at P = 10⁶: 0.55–0.83×
+/// the time at T = 8 and 16 (G of 32 and 64 MB), 0.9–1.0× at T = 4 (16 MB) and 1.1–1.8× at T = 2 (8 MB,
+/// where G and the output stay in the cache); at P = 10⁷ streaming saves 25–30%.
+/// </remarks>
 internal static unsafe class CpuCombine
 {
     /// <summary>Output vectors accumulated at once: four independent fused multiply-add chains hide the instruction's latency.</summary>
@@ -30,18 +36,10 @@ internal static unsafe class CpuCombine
     /// <summary>Bytes of one 512-bit vector: the alignment streaming stores need.</summary>
     private const int VectorBytes = 64;
 
-    /// <summary>
-    /// Gradient matrices at least this large have their output written with streaming stores: 24 MiB is
-    /// three quarters of the 32 MiB last-level cache of the machines measured, past which reading G
-    /// evicts the output anyway. Measured paired against plain stores at P = 10⁶: 0.55–0.83× the time at
-    /// T = 8 and 16 (G of 32 and 64 MB), 0.9–1.0× at T = 4 (16 MB) and 1.1–1.8× at T = 2 (8 MB, where G
-    /// and the output stay in the cache); at P = 10⁷ streaming saves 25–30%.
-    /// </summary>
-    private const long StreamingBytes = 24L << 20;
 
     /// <summary>
     /// How far ahead in each row the lines are prefetched (into the L2, <c>prefetcht2</c>) once G is past
-    /// the cache (<see cref="StreamingBytes"/>): 1 KiB, four groups of output vectors ahead. Measured
+    /// the cache (<see cref="Lanes.PastCacheBytes"/>): 1 KiB, four groups of output vectors ahead. Measured
     /// alternately in one process against no prefetching (float32, 2 workers): 0.93× the time at T = 16
     /// and 8, P = 10⁷, 0.81× at T = 4, 0.88× at T = 16, P = 10⁶; 512 bytes and 2 KiB ahead did no better
     /// overall, 16 KiB ahead no better than none.
@@ -66,7 +64,7 @@ internal static unsafe class CpuCombine
         workers = (int)Math.Clamp(Math.Min(workers, vectors / MinimumVectorsPerWorker), 1, int.MaxValue);
         var origin = (nint)g;
         var target = (nint)destination;
-        var pastCache = rows * columns * sizeof(T) >= StreamingBytes;
+        var pastCache = Lanes.IsPastCache<T>(rows, columns);
         var streaming = pastCache && (target & (VectorBytes - 1)) == 0;
         var granule = Unroll * width;
         var piece = ColumnPieces.Length(vectors * width, workers, granule, MinimumPieceColumns, PieceColumns);

@@ -44,7 +44,11 @@ internal static unsafe class CpuGram
         var origin = (nint)g;
         var chunk = Math.Max(1, ChunkBytes / (rows * width * sizeof(T))) * width;
         var piece = ColumnPieces.Length(vectors * width, workers, chunk, chunk, PieceChunks * chunk);
-        var prefetch = rows > Tile && rows * columns * sizeof(T) >= PrefetchBytes;
+        // Below the last-level cache the prefetches only take load slots (T = 16, P = 10⁵, 6.4 MB: 1.4× the
+        // time with prefetcht1). Past it they save 10–27% from T = 5 on (T = 5 … 16 at P = 10⁷; T = 8 and
+        // 16 at P = 10⁶: 0.83× and 0.79×). At T ≤ 4 one tile holds every row and reads each chunk from
+        // memory at the stream's pace; prefetching there cost 6–15%.
+        var prefetch = rows > Tile && Lanes.IsPastCache<T>(rows, columns);
         var partials = new double[workers][];
         var lanes = new Vector512<T>[workers][];
         ColumnPieces.Run(vectors * width, piece, workers, (w, from, to) =>
@@ -76,15 +80,6 @@ internal static unsafe class CpuGram
     /// a few microseconds, about what handing work to a pool thread costs.
     /// </summary>
     private const long MinimumVectorsPerWorker = 1 << 12;
-
-    /// <summary>
-    /// Bytes of G from which the next chunk is prefetched: 24 MiB, three quarters of the 32 MiB last-level
-    /// cache of the machines measured. Below it G comes from the cache anyway and the prefetches only take
-    /// load slots (T = 16, P = 10⁵, 6.4 MB: 1.4× the time with prefetcht1). Past it they save 10–27% from
-    /// T = 5 on (T = 5 … 16 at P = 10⁷; T = 8 and 16 at P = 10⁶: 0.83× and 0.79×). At T ≤ 4 one tile holds
-    /// every row and reads each chunk from memory at the stream's pace; prefetching there cost 6–15%.
-    /// </summary>
-    private const long PrefetchBytes = 24L << 20;
 
     /// <summary>Chunks per piece handed to a worker at most (see <see cref="ColumnPieces"/>): 1 MiB of G, a few hundred microseconds of work.</summary>
     private const long PieceChunks = 4;

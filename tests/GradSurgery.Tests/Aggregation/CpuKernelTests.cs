@@ -95,6 +95,17 @@ public class CpuKernelTests
         }
     }
 
+    [Fact]
+    public void A_matrix_is_past_the_cache_from_exactly_24_MiB_in_its_own_dtype()
+    {
+        Assert.True(Lanes.IsPastCache<float>(6, 1 << 20));
+        Assert.False(Lanes.IsPastCache<float>(6, (1 << 20) - 1));
+        Assert.True(Lanes.IsPastCache<double>(3, 1 << 20));
+        Assert.False(Lanes.IsPastCache<double>(2, 1 << 20));
+        // The product is taken in 64 bits: 2³¹ columns of 16 rows do not wrap around.
+        Assert.True(Lanes.IsPastCache<float>(16, 1L << 31));
+    }
+
     [KernelTheory]
     // Past the 24 MiB prefetch threshold (T > 4): every chunk's tiles prefetch the next chunk, whose last
     // one is short (a ragged piece end), and the column tail follows.
