@@ -68,7 +68,7 @@ internal static unsafe class CpuCombine
         var streaming = pastCache && (target & (VectorBytes - 1)) == 0;
         var granule = Unroll * width;
         var piece = ColumnPieces.Length(vectors * width, workers, granule, MinimumPieceColumns, PieceColumns);
-        ColumnPieces.Run(vectors * width, piece, workers, (_, from, to) => Range((T*)origin, w, rowStride, from, to, (T*)target, streaming, pastCache));
+        ColumnPieces.Run(vectors * width, piece, workers, (_, from, to, _, _) => Range((T*)origin, w, rowStride, from, to, (T*)target, streaming, pastCache));
 
         for (var c = vectors * width; c < columns; c++)
         {

@@ -28,26 +28,34 @@ internal static class ColumnPieces
     }
 
     /// <summary>
-    /// Calls <paramref name="body"/>(worker, from, to) for every piece [from, to) of [0, <paramref name="columns"/>)
-    /// of <paramref name="piece"/> columns (the last one shorter), on at most <paramref name="workers"/>
-    /// threads; each worker index runs on one thread at a time, so per-worker state needs no lock.
+    /// Calls <paramref name="body"/>(worker, from, to, nextFrom, nextTo) for every piece [from, to) of
+    /// [0, <paramref name="columns"/>) of <paramref name="piece"/> columns (the last one shorter), on at most
+    /// <paramref name="workers"/> threads; each worker index runs on one thread at a time, so per-worker
+    /// state needs no lock. [nextFrom, nextTo) is the piece the same worker runs next (empty, nextFrom =
+    /// nextTo, after its last): each worker claims its next piece before it runs the current one, so a
+    /// kernel can prefetch across the end of a piece into the one it will read next.
     /// </summary>
-    public static void Run(long columns, long piece, int workers, Action<int, long, long> body)
+    public static void Run(long columns, long piece, int workers, Action<int, long, long, long, long> body)
     {
         var pieces = (columns + piece - 1) / piece;
         workers = (int)Math.Clamp(Math.Min(workers, pieces), 1, int.MaxValue);
+        var claimed = -1L;
+        void Work(int worker)
+        {
+            var k = Interlocked.Increment(ref claimed);
+            while (k < pieces)
+            {
+                var following = Interlocked.Increment(ref claimed);
+                var (nextFrom, nextTo) = following < pieces ? (following * piece, Math.Min(columns, (following + 1) * piece)) : (columns, columns);
+                body(worker, k * piece, Math.Min(columns, (k + 1) * piece), nextFrom, nextTo);
+                k = following;
+            }
+        }
         if (workers == 1)
         {
-            for (var k = 0L; k < pieces; k++)
-                body(0, k * piece, Math.Min(columns, (k + 1) * piece));
+            Work(0);
             return;
         }
-        var next = -1L;
-        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, w =>
-        {
-            long k;
-            while ((k = Interlocked.Increment(ref next)) < pieces)
-                body(w, k * piece, Math.Min(columns, (k + 1) * piece));
-        });
+        Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);
     }
 }

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Collections.Generic;
 using System.Linq;
 using Xunit;
 
@@ -15,7 +16,7 @@ public class ColumnPiecesTests
     public void Every_column_is_in_exactly_one_non_empty_piece(long columns, long piece, int workers)
     {
         var seen = new ConcurrentBag<(int Worker, long From, long To)>();
-        ColumnPieces.Run(columns, piece, workers, (w, from, to) => seen.Add((w, from, to)));
+        ColumnPieces.Run(columns, piece, workers, (w, from, to, _, _) => seen.Add((w, from, to)));
         var pieces = seen.OrderBy(p => p.From).ToList();
         Assert.Equal((columns + piece - 1) / piece, pieces.Count);
         var next = 0L;
@@ -30,11 +31,29 @@ public class ColumnPiecesTests
         Assert.Equal(columns, next);
     }
 
+    [Theory]
+    [InlineData(1_000, 64, 1)]
+    [InlineData(1_000, 64, 2)]
+    [InlineData(1_024, 64, 3)]
+    [InlineData(100, 64, 2)]
+    public void Each_piece_names_the_piece_its_worker_runs_next_and_the_last_an_empty_one(long columns, long piece, int workers)
+    {
+        var runs = new ConcurrentDictionary<int, List<(long From, long To, long NextFrom, long NextTo)>>();
+        ColumnPieces.Run(columns, piece, workers, (w, from, to, nextFrom, nextTo) => runs.GetOrAdd(w, _ => []).Add((from, to, nextFrom, nextTo)));
+        Assert.Equal((columns + piece - 1) / piece, runs.Values.Sum(r => r.Count));
+        foreach (var run in runs.Values)
+        {
+            for (var k = 0; k + 1 < run.Count; k++)
+                Assert.Equal((run[k + 1].From, run[k + 1].To), (run[k].NextFrom, run[k].NextTo));
+            Assert.Equal(run[^1].NextFrom, run[^1].NextTo);
+        }
+    }
+
     [Fact]
     public void No_columns_run_no_piece()
     {
         var calls = 0;
-        ColumnPieces.Run(0, 64, 2, (_, _, _) => calls++);
+        ColumnPieces.Run(0, 64, 2, (_, _, _, _, _) => calls++);
         Assert.Equal(0, calls);
     }
 
