@@ -89,6 +89,7 @@ internal static unsafe class CpuCombine
         where T : unmanaged
     {
         var width = Lanes.Width<T>();
+        // Stryker disable once all : cache hint, changes timing only
         var ahead = PrefetchBytes / sizeof(T);
         var rows = weights.Length;
         var c = from;
@@ -99,6 +100,7 @@ internal static unsafe class CpuCombine
             for (var t = 0; t < rows; t++, row += rowStride)
             {
                 var wt = Vector512.Create(weights[t]);
+                // Stryker disable once all : cache hint, changes timing only
                 if (prefetch)
                 {
                     Sse.Prefetch2(row + ahead);

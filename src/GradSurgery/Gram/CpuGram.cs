@@ -48,6 +48,7 @@ internal static unsafe class CpuGram
         // time with prefetcht1). Past it they save 10–27% from T = 5 on (T = 5 … 16 at P = 10⁷; T = 8 and
         // 16 at P = 10⁶: 0.83× and 0.79×). At T ≤ 4 one tile holds every row and reads each chunk from
         // memory at the stream's pace; prefetching there cost 6–15%.
+        // Stryker disable once all : cache hint, changes timing only
         var prefetch = rows > Tile && Lanes.IsPastCache<T>(rows, columns);
         var partials = new double[workers][];
         var lanes = new Vector512<T>[workers][];
@@ -107,8 +108,11 @@ internal static unsafe class CpuGram
             for (var start = piece.From; start < piece.To; start += chunk)
             {
                 var vectors = Math.Min(chunk, piece.To - start) / width;
+                // Stryker disable once all : cache hint, changes timing only
                 var (next, end) = start + chunk < piece.To ? (start + chunk, piece.To) : nextPiece;
+                // Stryker disable once all : cache hint, changes timing only
                 var nextVectors = prefetch ? Math.Min(chunk, end - next) / width : 0;
+                // Stryker disable once all : cache hint, changes timing only
                 var ahead = new NextChunkPrefetch<T>(g + next, rowStride, rows, nextVectors, LinesPerStep(rows, vectors, nextVectors));
                 Chunk(g + start, rows, rowStride, vectors, acc, ref ahead);
                 if (++chunks == flushEvery)
@@ -195,6 +199,7 @@ internal static unsafe class CpuGram
             Vector512<T> c00 = m[0];
             for (long v = 0, o = 0; v < vectors; v++, o += w)
             {
+                // Stryker disable once all : cache hint, changes timing only
                 ahead.Step();
                 var x0 = Vector512.Load(r0 + o);
                 c00 = Lanes.MultiplyAdd(x0, x0, c00);
@@ -206,6 +211,7 @@ internal static unsafe class CpuGram
             Vector512<T> c00 = m[0], c01 = m[1], c11 = m[n + 1];
             for (long v = 0, o = 0; v < vectors; v++, o += w)
             {
+                // Stryker disable once all : cache hint, changes timing only
                 ahead.Step();
                 var x0 = Vector512.Load(r0 + o);
                 var x1 = Vector512.Load(r1 + o);
@@ -222,6 +228,7 @@ internal static unsafe class CpuGram
             Vector512<T> c00 = m[0], c01 = m[1], c02 = m[2], c11 = m[n + 1], c12 = m[n + 2], c22 = m[(2 * n) + 2];
             for (long v = 0, o = 0; v < vectors; v++, o += w)
             {
+                // Stryker disable once all : cache hint, changes timing only
                 ahead.Step();
                 var x0 = Vector512.Load(r0 + o);
                 var x1 = Vector512.Load(r1 + o);
@@ -253,6 +260,7 @@ internal static unsafe class CpuGram
         T* r0 = a, r1 = a + s, r2 = a + (2 * s), r3 = a + (3 * s);
         for (long v = 0, o = 0; v < vectors; v++, o += w)
         {
+            // Stryker disable once all : cache hint, changes timing only
             ahead.Step();
             var x0 = Vector512.Load(r0 + o);
             var x1 = Vector512.Load(r1 + o);
@@ -295,6 +303,7 @@ internal static unsafe class CpuGram
         T* b0 = b, b1 = b + s, b2 = b + (2 * s), b3 = b + (3 * s);
         for (long v = 0, o = 0; v < vectors; v++, o += w)
         {
+            // Stryker disable once all : cache hint, changes timing only
             ahead.Step();
             var y0 = Vector512.Load(b0 + o);
             var y1 = Vector512.Load(b1 + o);
@@ -349,6 +358,7 @@ internal static unsafe class CpuGram
         T* a0 = a, a1 = a + s, a2 = a + (2 * s), a3 = a + (3 * s);
         for (long v = 0, o = 0; v < vectors; v++, o += w)
         {
+            // Stryker disable once all : cache hint, changes timing only
             ahead.Step();
             var y = Vector512.Load(b + o);
             c0 = Lanes.MultiplyAdd(Vector512.Load(a0 + o), y, c0);

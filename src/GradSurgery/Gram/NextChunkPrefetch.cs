@@ -56,6 +56,7 @@ internal unsafe struct NextChunkPrefetch<T>
     {
         for (var k = 0; k < _linesPerStep && _rowsLeft > 0; k++)
         {
+            // Stryker disable once all : cache hint, changes timing only
             Sse.Prefetch2(Next);
             _offset += Lanes.Width<T>();
             if (_offset == _rowEnd)
