@@ -58,15 +58,15 @@ internal static class ConflictAverseSupport
                 if (inSupport[i])
                     support[m++] = i;
             }
-            if (m == 0 || !Cholesky(k, support, m, factor))
+            if (m == 0 || !Cholesky.TryFactor(k, support, m, SingularPivot, factor))
                 return null;
             for (var a = 0; a < m; a++)
             {
                 u[a] = 1;
                 v[a] = b[support[a]];
             }
-            SolveInPlace(factor, m, u);
-            SolveInPlace(factor, m, v);
+            Cholesky.SolveInPlace(factor, m, u);
+            Cholesky.SolveInPlace(factor, m, v);
             double alpha = 0, beta = 0, gamma = 0;
             for (var a = 0; a < m; a++)
             {
@@ -129,49 +129,5 @@ internal static class ConflictAverseSupport
             return result;
         }
         return null;
-    }
-
-    /// <summary>Lower Cholesky factor L (L·Lᵀ = K_SS) into <paramref name="factor"/>; false when K_SS is not numerically positive definite.</summary>
-    private static bool Cholesky(double[,] k, int[] support, int m, double[,] factor)
-    {
-        for (var i = 0; i < m; i++)
-        {
-            for (var j = 0; j <= i; j++)
-            {
-                var s = k[support[i], support[j]];
-                for (var l = 0; l < j; l++)
-                    s -= factor[i, l] * factor[j, l];
-                if (i == j)
-                {
-                    if (!(s > SingularPivot * k[support[i], support[i]]))
-                        return false;
-                    factor[i, i] = Math.Sqrt(s);
-                }
-                else
-                {
-                    factor[i, j] = s / factor[j, j];
-                }
-            }
-        }
-        return true;
-    }
-
-    /// <summary>x ← (L·Lᵀ)⁻¹·x by forward then backward substitution.</summary>
-    private static void SolveInPlace(double[,] factor, int m, double[] x)
-    {
-        for (var i = 0; i < m; i++)
-        {
-            var s = x[i];
-            for (var l = 0; l < i; l++)
-                s -= factor[i, l] * x[l];
-            x[i] = s / factor[i, i];
-        }
-        for (var i = m - 1; i >= 0; i--)
-        {
-            var s = x[i];
-            for (var l = i + 1; l < m; l++)
-                s -= factor[l, i] * x[l];
-            x[i] = s / factor[i, i];
-        }
     }
 }
