@@ -6,10 +6,11 @@ namespace GradSurgery;
 
 /// <summary>
 /// Splits the columns of G into pieces handed out in order to whichever worker is free. Fixed halves
-/// finish when the slower worker does, and a worker is slowed often on these machines: libtorch's
-/// OpenMP threads keep spinning for a few milliseconds after every parallel operation (measured: a
-/// 16 × 10⁶ Gram right after a <c>G.sum()</c> took 6.1 ms against 3.8 ms alone), and a shared virtual
-/// machine steals time from one vCPU at a time.
+/// finish when the slower worker does, and a worker is slowed often on these machines: a shared virtual
+/// machine steals time from one vCPU at a time. The workers are libtorch's own OpenMP threads where its
+/// runtime is found (<see cref="OpenMpTeam"/>), .NET pool threads elsewhere: on pool threads the kernels
+/// competed with libtorch's OpenMP workers, which keep spinning for milliseconds after every parallel
+/// operation (measured: a 16 × 10⁶ Gram right after a <c>G.sum()</c> took 6.1 ms against 3.8 ms alone).
 /// </summary>
 internal static class ColumnPieces
 {
@@ -33,7 +34,8 @@ internal static class ColumnPieces
     /// <paramref name="workers"/> threads; each worker index runs on one thread at a time, so per-worker
     /// state needs no lock. [nextFrom, nextTo) is the piece the same worker runs next (empty, nextFrom =
     /// nextTo, after its last): each worker claims its next piece before it runs the current one, so a
-    /// kernel can prefetch across the end of a piece into the one it will read next.
+    /// kernel can prefetch across the end of a piece into the one it will read next. A worker that never
+    /// starts (an OpenMP team smaller than asked) leaves its pieces to the others.
     /// </summary>
     public static void Run(long columns, long piece, int workers, Action<int, long, long, long, long> body)
     {
@@ -54,6 +56,11 @@ internal static class ColumnPieces
         if (workers == 1)
         {
             Work(0);
+            return;
+        }
+        if (OpenMpTeam.IsAvailable)
+        {
+            OpenMpTeam.Run(workers, Work);
             return;
         }
         Parallel.For(0, workers, new ParallelOptions { MaxDegreeOfParallelism = workers }, Work);

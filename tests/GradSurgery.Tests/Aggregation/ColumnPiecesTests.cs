@@ -9,14 +9,24 @@ namespace GradSurgery.Tests.Aggregation;
 public class ColumnPiecesTests
 {
     [Theory]
-    [InlineData(1_000, 64, 1)]
-    [InlineData(1_000, 64, 2)]
-    [InlineData(1_024, 64, 3)]
-    [InlineData(5, 64, 2)]
-    public void Every_column_is_in_exactly_one_non_empty_piece(long columns, long piece, int workers)
+    [InlineData(1_000, 64, 1, false)]
+    [InlineData(1_000, 64, 2, false)]
+    [InlineData(1_024, 64, 3, false)]
+    [InlineData(5, 64, 2, false)]
+    [InlineData(1_000, 64, 2, true)]
+    [InlineData(1_024, 64, 3, true)]
+    public void Every_column_is_in_exactly_one_non_empty_piece(long columns, long piece, int workers, bool poolThreads)
     {
         var seen = new ConcurrentBag<(int Worker, long From, long To)>();
-        ColumnPieces.Run(columns, piece, workers, (w, from, to, _, _) => seen.Add((w, from, to)));
+        OpenMpTeam.PoolThreadsOnThisThread = poolThreads;
+        try
+        {
+            ColumnPieces.Run(columns, piece, workers, (w, from, to, _, _) => seen.Add((w, from, to)));
+        }
+        finally
+        {
+            OpenMpTeam.PoolThreadsOnThisThread = false;
+        }
         var pieces = seen.OrderBy(p => p.From).ToList();
         Assert.Equal((columns + piece - 1) / piece, pieces.Count);
         var next = 0L;
