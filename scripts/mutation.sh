@@ -17,8 +17,8 @@ tests="FullyQualifiedName~GradSurgery.Tests"
 part=()
 case "${1:-}" in
   kernels)
-    part=(-m "**/Gram/CpuGram.cs" -m "**/Gram/NextChunkPrefetch.cs" -m "**/Gram/Lanes.cs" -m "**/Gram/ColumnPieces.cs" -m "**/Aggregation/CpuCombine.cs"
-          --test-case-filter "FullyQualifiedName~CpuKernelTests|FullyQualifiedName~ColumnPiecesTests|FullyQualifiedName~NextChunkPrefetchTests") ;;
+    part=(-m "**/Gram/CpuGram.cs" -m "**/Gram/NextChunkPrefetch.cs" -m "**/Gram/Lanes.cs" -m "**/Gram/ColumnPieces.cs" -m "**/Gram/OpenMpTeam.cs" -m "**/Aggregation/CpuCombine.cs"
+          --test-case-filter "FullyQualifiedName~CpuKernelTests|FullyQualifiedName~ColumnPiecesTests|FullyQualifiedName~NextChunkPrefetchTests|FullyQualifiedName~OpenMpTeamTests") ;;
   weightings)
     part=(-m "**/Weightings/**/*.cs" --test-case-filter "$tests.Weightings|$tests.Properties") ;;
   aggregation)

@@ -103,7 +103,7 @@ internal static unsafe class OpenMpTeam
     /// The mapped OpenMP runtime's <c>GOMP_parallel</c> and <c>omp_get_thread_num</c>, or zeros; final unless
     /// nothing was found before libtorch_cpu was mapped (it loads its runtime with it).
     /// </summary>
-    private static ((nint, nint) Entries, bool Final) Resolve()
+    private static ((nint, nint) EntryPoints, bool Final) Resolve()
     {
         var (runtimes, torchLoaded) = MappedRuntimes();
         foreach (var path in runtimes)
