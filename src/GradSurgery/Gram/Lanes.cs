@@ -20,7 +20,7 @@ internal static class Lanes
     /// both kernels prefetch ahead (measured reasons on <see cref="CpuCombine"/> and <see cref="CpuGram"/>);
     /// below it G and the output come from the cache, where both cost time.
     /// </summary>
-    public static long PastCacheBytes = 24L << 20;
+    public const long PastCacheBytes = 24L << 20;
 
     /// <summary>Whether a <paramref name="rows"/>×<paramref name="columns"/> matrix of <typeparamref name="T"/> is at least <see cref="PastCacheBytes"/>.</summary>
     public static unsafe bool IsPastCache<T>(long rows, long columns)
