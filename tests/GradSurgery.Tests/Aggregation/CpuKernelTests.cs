@@ -95,6 +95,20 @@ public class CpuKernelTests
         }
     }
 
+    [Theory]
+    [InlineData(16, 256, 24)]
+    [InlineData(12, 341, 32)]
+    [InlineData(5, 819, 76)]
+    [InlineData(400, 10, 1)]
+    [InlineData(4, 1_024, 1_024)]
+    [InlineData(2, 2_048, 2_048)]
+    public void A_sub_block_is_24_KiB_of_the_rows_in_whole_vectors_and_the_whole_chunk_for_one_tile(int rows, long vectors, long expected)
+    {
+        Assert.Equal(expected, CpuGram.SubBlockVectors<float>(rows, vectors));
+        // A vector is 64 bytes in either dtype: float64 sub-blocks hold as many vectors (half the columns).
+        Assert.Equal(expected, CpuGram.SubBlockVectors<double>(rows, vectors));
+    }
+
     [Fact]
     public void A_matrix_is_past_the_cache_from_exactly_24_MiB_in_its_own_dtype()
     {
