@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Runtime.ExceptionServices;
@@ -29,8 +30,11 @@ internal static unsafe class OpenMpTeam
     /// <summary>File-name prefixes of the OpenMP runtimes that export <c>GOMP_parallel</c>, in order of preference.</summary>
     private static readonly string[] RuntimePrefixes = ["libgomp", "libiomp5"];
 
-    /// <summary>The runtime's entry points once found or known absent; null while libtorch is not loaded yet (looked for again then).</summary>
-    private static (nint Parallel, nint ThreadNumber)? s_entries;
+    /// <summary>
+    /// The runtime's entry points once found or known absent; null while libtorch is not loaded yet (looked
+    /// for again then). A reference, so that a thread never reads half of another's write.
+    /// </summary>
+    private static EntryPointSet? s_entries;
 
     /// <summary>
     /// Set on a thread, the kernels it calls use .NET pool threads even where the runtime is found: the
@@ -43,39 +47,42 @@ internal static unsafe class OpenMpTeam
     public static bool IsAvailable => !PoolThreadsOnThisThread && EntryPoints.Parallel != 0;
 
     /// <summary>The entry points (zeros where no runtime is found), looked up once libtorch is loaded.</summary>
-    private static (nint Parallel, nint ThreadNumber) EntryPoints
+    private static EntryPointSet EntryPoints => Cached(ref s_entries, () => Resolve(MappedRuntimes()));
+
+    /// <summary>
+    /// <paramref name="cache"/>'s entry points, or <paramref name="resolve"/>'s, kept in the cache when final:
+    /// the lookup reads <c>/proc/self/maps</c> (a few hundred microseconds), so it runs once per process.
+    /// </summary>
+    internal static EntryPointSet Cached(ref EntryPointSet? cache, Func<(EntryPointSet EntryPoints, bool Final)> resolve)
     {
-        get
-        {
-            if (s_entries is { } found)
-                return found;
-            var (entries, final) = Resolve();
-            if (final)
-                s_entries = entries;
-            return entries;
-        }
+        if (Volatile.Read(ref cache) is { } found)
+            return found;
+        var (entries, final) = resolve();
+        if (final)
+            Volatile.Write(ref cache, entries);
+        return entries;
     }
 
     /// <summary>
     /// Calls <paramref name="body"/>(k) once on each thread of an OpenMP team of at most
     /// <paramref name="workers"/> threads, k the thread's number in the team (0 is the caller), and
     /// returns when every call has. The runtime may give fewer threads than asked (inside another parallel
-    /// region: one; without the runtime, see <see cref="IsAvailable"/>: the caller alone), so
+    /// region: one; without the runtime or with <see cref="PoolThreadsOnThisThread"/>: the caller alone), so
     /// <paramref name="body"/> must not rely on every k being called.
     /// </summary>
     public static void Run(int workers, Action<int> body)
     {
-        var (parallel, _) = EntryPoints;
-        if (parallel == 0)
+        var entries = EntryPoints;
+        if (entries.Parallel == 0 || PoolThreadsOnThisThread)
         {
             body(0);
             return;
         }
-        var team = new Team(body);
+        var team = new Team(body, entries.ThreadNumber);
         var handle = GCHandle.Alloc(team);
         try
         {
-            ((delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)parallel)(&Enter, GCHandle.ToIntPtr(handle), (uint)workers, 0);
+            ((delegate* unmanaged<delegate* unmanaged<nint, void>, nint, uint, uint, void>)entries.Parallel)(&Enter, GCHandle.ToIntPtr(handle), (uint)workers, 0);
         }
         finally
         {
@@ -91,7 +98,7 @@ internal static unsafe class OpenMpTeam
         var team = (Team)GCHandle.FromIntPtr(state).Target!;
         try
         {
-            team.Body(((delegate* unmanaged<int>)EntryPoints.ThreadNumber)());
+            team.Body(((delegate* unmanaged<int>)team.ThreadNumber)());
         }
         catch (Exception e)
         {
@@ -100,35 +107,40 @@ internal static unsafe class OpenMpTeam
     }
 
     /// <summary>
-    /// The mapped OpenMP runtime's <c>GOMP_parallel</c> and <c>omp_get_thread_num</c>, or zeros; final unless
-    /// nothing was found before libtorch_cpu was mapped (it loads its runtime with it).
+    /// The <c>GOMP_parallel</c> and <c>omp_get_thread_num</c> of the first of <paramref name="mapped"/>'s
+    /// runtimes that exports both, or zeros; final unless nothing was found before libtorch_cpu was mapped
+    /// (it loads its runtime with it), or off Linux, where no runtime is looked for.
     /// </summary>
-    private static ((nint, nint) EntryPoints, bool Final) Resolve()
+    internal static (EntryPointSet EntryPoints, bool Final) Resolve((string[] Runtimes, bool TorchLoaded) mapped)
     {
-        var (runtimes, torchLoaded) = MappedRuntimes();
-        foreach (var path in runtimes)
+        foreach (var path in mapped.Runtimes)
         {
             if (NativeLibrary.TryLoad(path, out var library)
                 && NativeLibrary.TryGetExport(library, "GOMP_parallel", out var parallel)
                 && NativeLibrary.TryGetExport(library, "omp_get_thread_num", out var threadNumber))
-                return ((parallel, threadNumber), true);
+                return (new EntryPointSet(parallel, threadNumber), true);
         }
-        return ((0, 0), torchLoaded || !OperatingSystem.IsLinux());
+        return (new EntryPointSet(0, 0), mapped.TorchLoaded || !OperatingSystem.IsLinux());
     }
 
-    /// <summary>
-    /// Paths of the OpenMP runtimes mapped into this process (Linux's <c>/proc/self/maps</c>), libgomp before
-    /// libiomp5 and a runtime beside libtorch_cpu before any other (none where the file does not exist), and
-    /// whether libtorch_cpu is mapped.
-    /// </summary>
+    /// <summary>The OpenMP runtimes mapped into this process (see <see cref="MappedRuntimes(IEnumerable{string})"/>); none off Linux.</summary>
     internal static (string[] Runtimes, bool TorchLoaded) MappedRuntimes()
     {
         const string maps = "/proc/self/maps";
-        if (!OperatingSystem.IsLinux() || !File.Exists(maps))
-            return ([], false);
+        return OperatingSystem.IsLinux() && File.Exists(maps) ? MappedRuntimes(File.ReadLines(maps)) : ([], false);
+    }
+
+    /// <summary>
+    /// Paths of the OpenMP runtimes among the mapped files of <paramref name="maps"/> (lines of Linux's
+    /// <c>/proc/self/maps</c>, the path from the first '/'), each once: a runtime beside libtorch_cpu (the
+    /// first one mapped) before any other, then libgomp before libiomp5, then in mapping order; and whether
+    /// libtorch_cpu is mapped.
+    /// </summary>
+    internal static (string[] Runtimes, bool TorchLoaded) MappedRuntimes(IEnumerable<string> maps)
+    {
         string? torchDirectory = null;
-        var runtimes = new System.Collections.Generic.List<string>();
-        foreach (var line in File.ReadLines(maps))
+        var runtimes = new List<string>();
+        foreach (var line in maps)
         {
             var slash = line.IndexOf('/', StringComparison.Ordinal);
             if (slash < 0)
@@ -146,10 +158,15 @@ internal static unsafe class OpenMpTeam
         return (ordered, torchDirectory is not null);
     }
 
-    /// <summary>The body a region runs and the first exception any of its threads threw.</summary>
-    private sealed class Team(Action<int> body)
+    /// <summary>The runtime's <c>GOMP_parallel</c> and <c>omp_get_thread_num</c> (zeros: no runtime).</summary>
+    internal sealed record EntryPointSet(nint Parallel, nint ThreadNumber);
+
+    /// <summary>The body a region runs, the runtime's thread-number function, and the first exception any of its threads threw.</summary>
+    private sealed class Team(Action<int> body, nint threadNumber)
     {
         public Action<int> Body { get; } = body;
+
+        public nint ThreadNumber { get; } = threadNumber;
 
         public ExceptionDispatchInfo? Failure;
     }

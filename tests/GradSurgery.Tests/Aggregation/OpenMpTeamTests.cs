@@ -37,10 +37,89 @@ public class OpenMpTeamTests
         }
         Assert.True(torchLoaded);
         Assert.NotEmpty(runtimes);
+        Assert.All(runtimes, path => Assert.Matches("^lib(gomp|iomp5)", Path.GetFileName(path)));
         Assert.StartsWith("libgomp", Path.GetFileName(runtimes[0]), StringComparison.Ordinal);
         // libtorch's CPU packages bundle their libgomp beside libtorch_cpu; that one comes first.
         Assert.True(File.Exists(Path.Combine(Path.GetDirectoryName(runtimes[0])!, "libtorch_cpu.so")), runtimes[0]);
+        // Looked up afresh (the process-wide lookup is cached): both entry points found, and final.
+        var (entries, final) = OpenMpTeam.Resolve((runtimes, torchLoaded));
+        Assert.NotEqual(0, entries.Parallel);
+        Assert.NotEqual(0, entries.ThreadNumber);
+        Assert.NotEqual(entries.Parallel, entries.ThreadNumber);
+        Assert.True(final);
         Assert.True(OpenMpTeam.IsAvailable);
+    }
+
+    [Fact]
+    public void Maps_lines_give_the_runtime_beside_libtorch_first_then_libgomp_before_libiomp5_each_once()
+    {
+        string[] maps =
+        [
+            "7f0000000000-7f0000001000 r-xp 00000000 fe:00 11 /opt/intel/lib/libiomp5.so",
+            "7f0000001000-7f0000002000 r-xp 00000000 fe:00 12 /usr/lib/x86_64-linux-gnu/libgomp.so.1",
+            "7f0000002000-7f0000003000 rw-p 00000000 00:00 0 [heap]",
+            "7f0000003000-7f0000004000 r-xp 00000000 fe:00 13 /app/native/libtorch_cpu.so",
+            "7f0000004000-7f0000005000 r--p 00001000 fe:00 13 /app/native/libtorch_cpu.so",
+            "7f0000005000-7f0000006000 r-xp 00000000 fe:00 14 /other/libtorch_cpu.so",
+            "7f0000006000-7f0000007000 r-xp 00000000 fe:00 15 /app/native/libgomp-98b21ff3.so.1",
+            "7f0000007000-7f0000008000 r--p 00002000 fe:00 15 /app/native/libgomp-98b21ff3.so.1",
+            "7f0000008000-7f0000009000 r-xp 00000000 fe:00 16 /app/native/libc10.so",
+            "7f0000009000-7f000000a000 r-xp 00000000 fe:00 17 /other/libgomp.so.1",
+            "7f000000a000-7f000000b000 rw-p 00000000 00:00 0",
+        ];
+        var (runtimes, torchLoaded) = OpenMpTeam.MappedRuntimes(maps);
+        Assert.True(torchLoaded);
+        // The first libtorch_cpu mapped names the directory (/app/native, not /other).
+        Assert.Equal(
+            ["/app/native/libgomp-98b21ff3.so.1", "/usr/lib/x86_64-linux-gnu/libgomp.so.1", "/other/libgomp.so.1", "/opt/intel/lib/libiomp5.so"],
+            runtimes);
+        var (none, loaded) = OpenMpTeam.MappedRuntimes(maps.Where(line => !line.Contains("libtorch_cpu", StringComparison.Ordinal)));
+        Assert.False(loaded);
+        // Without libtorch_cpu no directory comes first: libgomp before libiomp5, each in mapping order.
+        Assert.Equal(["/usr/lib/x86_64-linux-gnu/libgomp.so.1", "/app/native/libgomp-98b21ff3.so.1", "/other/libgomp.so.1", "/opt/intel/lib/libiomp5.so"], none);
+    }
+
+    [Fact]
+    public void No_runtime_is_final_once_libtorch_is_mapped_and_provisional_before()
+    {
+        var (early, earlyFinal) = OpenMpTeam.Resolve(([], false));
+        Assert.Equal(new OpenMpTeam.EntryPointSet(0, 0), early);
+        Assert.Equal(!OperatingSystem.IsLinux(), earlyFinal);
+        var (none, final) = OpenMpTeam.Resolve((["/nonexistent/libgomp.so.1"], true));
+        Assert.Equal(new OpenMpTeam.EntryPointSet(0, 0), none);
+        Assert.True(final);
+    }
+
+    [Fact]
+    public void A_final_lookup_is_kept_and_a_provisional_one_is_repeated()
+    {
+        OpenMpTeam.EntryPointSet? cache = null;
+        var lookups = 0;
+        var provisional = OpenMpTeam.Cached(ref cache, () => { lookups++; return (new OpenMpTeam.EntryPointSet(0, 0), false); });
+        Assert.Equal(new OpenMpTeam.EntryPointSet(0, 0), provisional);
+        Assert.Null(cache);
+        var found = new OpenMpTeam.EntryPointSet(1, 2);
+        Assert.Same(found, OpenMpTeam.Cached(ref cache, () => { lookups++; return (found, true); }));
+        Assert.Same(found, OpenMpTeam.Cached(ref cache, () => { lookups++; return (new OpenMpTeam.EntryPointSet(3, 4), true); }));
+        Assert.Same(found, cache);
+        Assert.Equal(2, lookups);
+    }
+
+    [Fact]
+    public void Switched_to_pool_threads_a_region_is_the_caller_alone()
+    {
+        LoadTorch();
+        var calls = new ConcurrentBag<(int Number, int Thread)>();
+        OpenMpTeam.PoolThreadsOnThisThread = true;
+        try
+        {
+            OpenMpTeam.Run(2, k => calls.Add((k, Environment.CurrentManagedThreadId)));
+        }
+        finally
+        {
+            OpenMpTeam.PoolThreadsOnThisThread = false;
+        }
+        Assert.Equal((0, Environment.CurrentManagedThreadId), Assert.Single(calls));
     }
 
     [Fact]
