@@ -95,6 +95,24 @@ public class CpuKernelTests
         }
     }
 
+    [KernelFact]
+    public void Lane_sums_are_added_into_double_every_4096_products_so_small_terms_after_large_ones_count()
+    {
+        // T = 2: a chunk holds 2 048 vectors per row, so a lane is flushed after every second chunk (4 096
+        // products) and a piece of 4 chunks (2¹⁷ columns) flushes once inside. In each piece the first
+        // half is 64 (each lane reaches 4 096 · 64² = 2²⁴ by the flush) and the second half is 1. Added to a
+        // float32 lane still holding 2²⁴, a 1 rounds away (2²⁴ + 1 ties to 2²⁴); flushed, the ones add up
+        // exactly, and the Gram is exact.
+        const long piece = 1 << 17;
+        const long columns = 1 << 21;
+        using var scope = NewDisposeScope();
+        var half = cat([full(piece / 2, 64f), ones(piece / 2)]);
+        var g = stack([half.repeat(columns / piece), half.repeat(columns / piece)]);
+        var gram = GradientMatrix.CpuGramOf(g);
+        var exact = (columns / 2 * 4096.0) + (columns / 2);
+        Assert.Equal([exact, exact, exact, exact], gram);
+    }
+
     [Theory]
     [InlineData(16, 256, 24)]
     [InlineData(12, 341, 32)]

@@ -77,6 +77,8 @@ public class OpenMpTeamTests
         Assert.False(loaded);
         // Without libtorch_cpu no directory comes first: libgomp before libiomp5, each in mapping order.
         Assert.Equal(["/usr/lib/x86_64-linux-gnu/libgomp.so.1", "/app/native/libgomp-98b21ff3.so.1", "/other/libgomp.so.1", "/opt/intel/lib/libiomp5.so"], none);
+        // The path is the line from its first '/', the whole line when it starts with one.
+        Assert.Equal(["/lone/libgomp.so.1"], OpenMpTeam.MappedRuntimes(["/lone/libgomp.so.1"]).Runtimes);
     }
 
     [Fact]
